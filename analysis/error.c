@@ -1,0 +1,107 @@
+/*
+ * analysis/error.c - error names, messages and the diagnostic helpers.
+ */
+#include "fora/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    const char *msg;
+    int http;
+    int exitcode;
+} err_table[] = {
+#define FORA_ERR_ROW(name, msg, http, exitcode) {#name, msg, http, exitcode},
+    FORA_ERRNO_MAP(FORA_ERR_ROW)
+#undef FORA_ERR_ROW
+};
+
+const char *fora_err_name(fora_err_t code)
+{
+    if ((unsigned)code >= FORA_ERR_MAX) return "EUNKNOWN";
+    return err_table[code].name;
+}
+
+const char *fora_strerror(fora_err_t code)
+{
+    if ((unsigned)code >= FORA_ERR_MAX) return "unknown error";
+    return err_table[code].msg;
+}
+
+int fora_err_http_status(fora_err_t code)
+{
+    if ((unsigned)code >= FORA_ERR_MAX) return 500;
+    return err_table[code].http;
+}
+
+int fora_err_exit_code(fora_err_t code)
+{
+    if ((unsigned)code >= FORA_ERR_MAX) return 1;
+    return err_table[code].exitcode;
+}
+
+fora_err_t fora_diag_vset(fora_diag_t *diag, fora_err_t code, const char *fmt, va_list ap)
+{
+    if (diag == NULL || code == FORA_OK || diag->code != FORA_OK) return code;
+    diag->code = code;
+    vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
+    return code;
+}
+
+fora_err_t fora_diag_set(fora_diag_t *diag, fora_err_t code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fora_diag_vset(diag, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void fora_diag_clear(fora_diag_t *diag)
+{
+    if (diag == NULL) return;
+    diag->code = FORA_OK;
+    diag->msg[0] = '\0';
+}
+
+void fora_panic(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("fora: fatal: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+void *fora_xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p == NULL) fora_panic("out of memory allocating %zu bytes", size);
+    return p;
+}
+
+void *fora_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL) fora_panic("out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *fora_xrealloc(void *ptr, size_t size)
+{
+    void *p = realloc(ptr, size ? size : 1);
+    if (p == NULL) fora_panic("out of memory reallocating %zu bytes", size);
+    return p;
+}
+
+char *fora_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = fora_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
