@@ -12,8 +12,9 @@ static const struct {
     const char *msg;
     int http;
     int exitcode;
+    const char *api;
 } err_table[] = {
-#define FORA_ERR_ROW(name, msg, http, exitcode) {#name, msg, http, exitcode},
+#define FORA_ERR_ROW(name, msg, http, exitcode, api) {#name, msg, http, exitcode, api},
     FORA_ERRNO_MAP(FORA_ERR_ROW)
 #undef FORA_ERR_ROW
 };
@@ -40,6 +41,12 @@ int fora_err_exit_code(fora_err_t code)
 {
     if ((unsigned)code >= FORA_ERR_MAX) return 1;
     return err_table[code].exitcode;
+}
+
+const char *fora_err_api_code(fora_err_t code)
+{
+    if ((unsigned)code >= FORA_ERR_MAX) return "internal";
+    return err_table[code].api;
 }
 
 fora_err_t fora_diag_vset(fora_diag_t *diag, fora_err_t code, const char *fmt, va_list ap)

@@ -20,27 +20,27 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-/* X(name, message, http status, process exit code) */
-#define FORA_ERRNO_MAP(X)                                                      \
-    X(OK, "success", 200, 0)                                                   \
-    X(EINVAL, "invalid argument", 400, 2)                                      \
-    X(EPARSE, "malformed input", 400, 3)                                       \
-    X(ENOTFOUND, "not found", 404, 4)                                          \
-    X(EEXIST, "already exists", 409, 5)                                        \
-    X(ETOOLARGE, "too large", 413, 6)                                          \
-    X(ENOMEM, "out of memory", 503, 7)                                         \
-    X(EIO, "input/output error", 500, 8)                                       \
-    X(EDB, "database error", 503, 9)                                           \
-    X(ESCHEMA, "database schema is not current", 503, 10)                      \
-    X(EEXTERNAL, "external program failed", 500, 11)                           \
-    X(ENUMERIC, "numerical failure", 500, 12)                                  \
-    X(EUNAUTH, "authentication required", 401, 13)                             \
-    X(EFORBIDDEN, "forbidden", 403, 14)                                        \
-    X(EMETHOD, "method not allowed", 405, 15)                                  \
-    X(EINTERNAL, "internal error", 500, 16)
+/* X(name, message, http status, process exit code, API error code) */
+#define FORA_ERRNO_MAP(X)                                                          \
+    X(OK, "success", 200, 0, "ok")                                                 \
+    X(EINVAL, "invalid argument", 400, 2, "invalid_parameter")                     \
+    X(EPARSE, "malformed input", 400, 3, "malformed_input")                        \
+    X(ENOTFOUND, "not found", 404, 4, "not_found")                                 \
+    X(EEXIST, "already exists", 409, 5, "conflict")                                \
+    X(ETOOLARGE, "too large", 413, 6, "too_large")                                 \
+    X(ENOMEM, "out of memory", 503, 7, "out_of_memory")                            \
+    X(EIO, "input/output error", 500, 8, "io_error")                               \
+    X(EDB, "database error", 503, 9, "database_unavailable")                       \
+    X(ESCHEMA, "database schema is not current", 503, 10, "schema_not_current")    \
+    X(EEXTERNAL, "external program failed", 500, 11, "external_failure")          \
+    X(ENUMERIC, "numerical failure", 500, 12, "numerical_failure")                 \
+    X(EUNAUTH, "authentication required", 401, 13, "unauthenticated")              \
+    X(EFORBIDDEN, "forbidden", 403, 14, "forbidden")                               \
+    X(EMETHOD, "method not allowed", 405, 15, "method_not_allowed")                \
+    X(EINTERNAL, "internal error", 500, 16, "internal")
 
 typedef enum fora_err {
-#define FORA_ERR_ENUM(name, msg, http, exitcode) FORA_##name,
+#define FORA_ERR_ENUM(name, msg, http, exitcode, api) FORA_##name,
     FORA_ERRNO_MAP(FORA_ERR_ENUM)
 #undef FORA_ERR_ENUM
         FORA_ERR_MAX
@@ -64,6 +64,8 @@ const char *fora_strerror(fora_err_t code);
 int fora_err_http_status(fora_err_t code);
 /* The documented process exit code of a command that failed with this code. */
 int fora_err_exit_code(fora_err_t code);
+/* The error code string of the API's error shape, e.g. "not_found". */
+const char *fora_err_api_code(fora_err_t code);
 
 #define FORA_DIAG_MAX 1024
 

@@ -1,0 +1,60 @@
+/*
+ * fora/api.h - the HTTP/JSON API's routes, independent of any HTTP server.
+ *
+ * `fora serve` (libmicrohttpd) and `fora show ROUTE` both call
+ * fora_api_handle(), so a route prints exactly the same JSON in both.
+ * Every error has one shape: {"error": {"code", "message", "detail"}}.
+ *
+ * Routes (api-docs/openapi.yaml documents them):
+ *   GET /healthz                        process up
+ *   GET /readyz                         database reachable, schema current
+ *   GET /v1/forums                      forums with their latest run
+ *   GET /v1/forums/{forum}              one forum ({forum}: name or id)
+ *   GET /v1/forums/{forum}/runs         its analysis runs, newest first
+ *   GET /v1/forums/{forum}/summary      the snapshot summary of a run
+ *                                       (latest completed, or ?run=ID)
+ *
+ * Ownership: the response's body is a new reference the caller decrefs.
+ * Thread safety: reentrant; conn must be used by one thread at a time.
+ */
+#ifndef FORA_API_H
+#define FORA_API_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "fora/error.h"
+
+typedef struct fora_api_param {
+    const char *key;
+    const char *value;
+} fora_api_param_t;
+
+typedef struct fora_api_request {
+    const char *method;               /* "GET", ... */
+    const char *path;                 /* decoded path, no query string */
+    const fora_api_param_t *params;   /* decoded query parameters */
+    size_t nparams;
+} fora_api_request_t;
+
+typedef struct fora_api_response {
+    int status;    /* HTTP status */
+    json_t *body;  /* the JSON document (new reference) */
+} fora_api_response_t;
+
+/* Answers req; never fails (errors become an error document and status). */
+void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_response_t *resp);
+
+/* Builds the error document for code with message and optional detail. */
+json_t *fora_api_error_body(fora_err_t code, const char *message, const char *detail);
+
+/*
+ * Splits "PATH?QUERY" into a decoded path and decoded parameters, in place
+ * (buf is modified; the results point into it).  At most max parameters;
+ * EINVAL for a bad percent escape or too many parameters.
+ */
+fora_err_t fora_api_parse_target(char *buf, const char **path, fora_api_param_t *params,
+                                 size_t max, size_t *nparams, fora_diag_t *diag);
+
+#endif /* FORA_API_H */
