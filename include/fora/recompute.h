@@ -1,0 +1,50 @@
+/*
+ * fora/recompute.h - running a forum's analyses as one analysis run.
+ *
+ * A run is recorded as 'running' (committed at once, so a crash leaves a
+ * trace), the forum is loaded into a snapshot, every analysis computes from
+ * it, and all results plus the run's 'completed' status are written in one
+ * transaction: readers see the whole run or none of it.  A failure rolls the
+ * results back and records the run as 'failed' with its error; the previous
+ * run stays the one served.  While a run is being computed its process holds
+ * a session advisory lock on the run id; a 'running' run whose lock is free
+ * was interrupted, and the next recompute marks it failed.
+ *
+ * Thread safety: igraph is not thread-safe here; call from one thread.
+ */
+#ifndef FORA_RECOMPUTE_H
+#define FORA_RECOMPUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "fora/error.h"
+#include "fora/graphs.h"
+
+typedef struct fora_recompute_opts {
+    fora_graph_opts_t graph; /* reply rule, self-loops, window */
+    bool quiet;              /* no progress lines */
+} fora_recompute_opts_t;
+
+typedef struct fora_recompute_result {
+    int64_t run_id;
+    int64_t watermark;     /* data_version the run saw */
+    double seconds;        /* wall time */
+} fora_recompute_result_t;
+
+/* The analyses a run computes, in order, as stored in analysis_runs.analyses. */
+extern const char *const fora_recompute_analyses[];
+
+/*
+ * Recomputes forum `forum_id`.  Returns FORA_OK and the run in *res; or the
+ * error of the step that failed (the run is then recorded as failed, and its
+ * id is still in res->run_id when it could be created).
+ */
+fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recompute_opts_t *opts,
+                                fora_recompute_result_t *res, fora_diag_t *diag) FORA_MUST_CHECK;
+
+/* Marks runs left 'running' by a process that is gone as failed. */
+fora_err_t fora_recompute_sweep(PGconn *conn, int64_t *swept, fora_diag_t *diag) FORA_MUST_CHECK;
+
+#endif /* FORA_RECOMPUTE_H */

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what fora needs to build, test and run on Debian 12, idempotently:
+# only packages that are missing are installed.  Runs apt-get as root (via
+# sudo when not root).
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config
+    libigraph-dev libgsl-dev libmicrohttpd-dev libjansson-dev libpq-dev
+    libexpat1-dev zlib1g-dev
+    postgresql-15 postgresql-client-15
+    curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# Debian's postgresql package would create and start a system-wide cluster;
+# fora runs its own, so keep the package from creating one.
+if [ ! -f /etc/postgresql-common/createcluster.conf ] || \
+   ! grep -q '^create_main_cluster = false' /etc/postgresql-common/createcluster.conf 2>/dev/null; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+$SUDO apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs the whole test suite through ctest.
+# This is the README's test command and what CI runs.
+#
+# It runs the suite twice: a normal build with warnings as errors, then a
+# build with AddressSanitizer + UndefinedBehaviorSanitizer.  Set
+# FORA_TEST_SANITIZE=0 to skip the second pass locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+
+echo "== build (warnings are errors)"
+FORA_BUILD_DIR=build ./scripts/build.sh -DFORA_WERROR=ON -DFORA_SANITIZE=
+echo "== ctest"
+(cd build && ctest --output-on-failure -j2)
+
+if [ "${FORA_TEST_SANITIZE:-1}" != "0" ]; then
+    echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
+    FORA_BUILD_DIR=build-asan ./scripts/build.sh -DFORA_WERROR=ON -DFORA_SANITIZE=address,undefined
+    echo "== ctest (sanitizers)"
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --output-on-failure -j2)
+fi

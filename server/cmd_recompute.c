@@ -1,0 +1,116 @@
+/*
+ * server/cmd_recompute.c - `fora recompute --forum X | --all`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fora/recompute.h"
+
+static const char recompute_usage[] =
+    "Usage: fora recompute (--forum NAME|ID ... | --all) [options]\n"
+    "Run a forum's analyses as one new analysis run: its results become visible\n"
+    "together when it completes; a failed run is recorded with its error and the\n"
+    "previous results stay served.\n"
+    "  --forum F         a forum by name or id (repeatable)\n"
+    "  --all             every forum\n"
+    "  --reply-rule R    explicit_or_starter (default): a post without reply_to\n"
+    "                    replies to its thread's starter; explicit_only;\n"
+    "                    starter_only\n"
+    "  --keep-self-loops keep replies to oneself in the reply graph\n";
+
+int fora_cmd_recompute(int argc, char **argv)
+{
+    fora_cli_t cli = {0};
+    fora_diag_t diag = FORA_DIAG_INIT;
+    fora_recompute_opts_t ro = {0};
+    enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_RULE, OPT_SELF };
+    static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
+                                         {"forum", required_argument, NULL, OPT_FORUM},
+                                         {"all", no_argument, NULL, OPT_ALL},
+                                         {"reply-rule", required_argument, NULL, OPT_RULE},
+                                         {"keep-self-loops", no_argument, NULL, OPT_SELF},
+                                         {NULL, 0, NULL, 0}};
+    const char *forums[64];
+    int nforums = 0, c, rc = 0;
+    bool all = false;
+    PGconn *conn = NULL;
+    PGresult *list = NULL;
+
+    fora_graph_opts_init(&ro.graph);
+    fora_dbconf_from_env(&cli.db);
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = fora_cli_common(&cli, c, recompute_usage);
+        if (r < 0) return 0;
+        if (r > 0) continue;
+        switch (c) {
+        case OPT_FORUM:
+            if (nforums == 64) return fora_cli_usage_error("recompute", "at most 64 --forum");
+            forums[nforums++] = optarg;
+            break;
+        case OPT_ALL: all = true; break;
+        case OPT_RULE:
+            if (fora_reply_rule_parse(optarg, &ro.graph.rule, &diag) != FORA_OK)
+                return fora_cli_usage_error("recompute", "%s", diag.msg);
+            break;
+        case OPT_SELF: ro.graph.keep_self_loops = true; break;
+        default: return fora_cli_usage_error("recompute", "unknown option");
+        }
+    }
+    if (optind != argc) return fora_cli_usage_error("recompute", "unexpected argument");
+    if ((nforums == 0) == !all)
+        return fora_cli_usage_error("recompute", "give --forum F (one or more) or --all");
+    ro.quiet = cli.quiet;
+    if (fora_cli_connect(&cli, true, &conn, &diag) != FORA_OK) return fora_cli_fail(&diag);
+
+    /* resolve the forums first, so a typo fails before any run starts */
+    if (all) {
+        list = PQexec(conn, "SELECT id, name FROM forums ORDER BY name");
+    } else {
+        const char *p[] = {NULL};
+        char arr[4096] = "{";
+        size_t len = 1;
+        for (int i = 0; i < nforums; i++) {
+            if (strpbrk(forums[i], "\",{}\\ ") != NULL)
+                return fora_cli_usage_error("recompute", "bad forum \"%s\"", forums[i]);
+            len += (size_t)snprintf(arr + len, sizeof(arr) - len, "%s\"%s\"", i ? "," : "",
+                                    forums[i]);
+        }
+        snprintf(arr + len, sizeof(arr) - len, "}");
+        p[0] = arr;
+        list = PQexecParams(conn,
+                            "SELECT f.id, f.name, a.k FROM unnest($1::text[]) AS a(k)"
+                            " LEFT JOIN forums f ON f.name = a.k"
+                            " OR (a.k ~ '^[0-9]{1,18}$' AND f.id::text = a.k)",
+                            1, NULL, p, NULL, NULL, 0);
+    }
+    if (fora_db_check(list, PGRES_TUPLES_OK, "listing forums", &diag) != FORA_OK) {
+        rc = fora_cli_fail(&diag);
+        goto out;
+    }
+    for (int i = 0; i < PQntuples(list); i++)
+        if (PQgetisnull(list, i, 0)) {
+            fora_diag_set(&diag, FORA_ENOTFOUND, "no forum \"%s\"", PQgetvalue(list, i, 2));
+            rc = fora_cli_fail(&diag);
+            goto out;
+        }
+    for (int i = 0; i < PQntuples(list); i++) {
+        fora_recompute_result_t res;
+        fora_diag_clear(&diag);
+        if (fora_recompute_forum(conn, atoll(PQgetvalue(list, i, 0)), &ro, &res, &diag) !=
+            FORA_OK) {
+            fprintf(stderr, "fora: forum \"%s\": run %lld failed\n", PQgetvalue(list, i, 1),
+                    (long long)res.run_id);
+            rc = fora_cli_fail(&diag);
+            continue; /* the other forums still get their runs */
+        }
+        printf("forum \"%s\": run %lld completed in %.2f s (data version %lld)\n",
+               PQgetvalue(list, i, 1), (long long)res.run_id, res.seconds,
+               (long long)res.watermark);
+    }
+out:
+    PQclear(list);
+    PQfinish(conn);
+    return rc;
+}
