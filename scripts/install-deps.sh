@@ -9,7 +9,7 @@ packages=(
     libigraph-dev libgsl-dev libmicrohttpd-dev libjansson-dev libpq-dev
     libexpat1-dev zlib1g-dev
     postgresql-15 postgresql-client-15
-    curl
+    curl python3
 )
 
 missing=()
