@@ -6,6 +6,8 @@ set -euo pipefail
 : "${FORA_SOURCE_DIR:?run through ctest}"
 : "${FORA_TEST_DATABASE_URL:?run through ctest (the pg fixture)}"
 
+export PGOPTIONS="-c client_min_messages=warning"
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # expect_exit CODE CMD...: runs CMD, captures stdout/stderr in $OUT/$ERR.
