@@ -29,18 +29,20 @@ enum {
     FORA_OPT_FIRST_OWN /* a subcommand's own long-only options start here */
 };
 
-#define FORA_CLI_COMMON_OPTIONS                                                \
-    {"database-url", required_argument, NULL, FORA_OPT_DATABASE_URL},          \
-        {"data-dir", required_argument, NULL, FORA_OPT_DATA_DIR},              \
-        {"quiet", no_argument, NULL, FORA_OPT_QUIET},                          \
-        {"help", no_argument, NULL, FORA_OPT_HELP}
+#define FORA_CLI_COMMON_OPTIONS                                                                    \
+    {"database-url", required_argument, NULL, FORA_OPT_DATABASE_URL},                              \
+        {"data-dir", required_argument, NULL, FORA_OPT_DATA_DIR},                                  \
+        {"quiet", no_argument, NULL, FORA_OPT_QUIET},                                              \
+    {                                                                                              \
+        "help", no_argument, NULL, FORA_OPT_HELP                                                   \
+    }
 
-#define FORA_CLI_COMMON_HELP                                                   \
-    "Common options:\n"                                                        \
-    "  --database-url URL  libpq connection string (env FORA_DATABASE_URL);\n" \
-    "                      without it fora runs its own PostgreSQL cluster\n"  \
-    "  --data-dir DIR      where that cluster lives (env FORA_DATA_DIR, ./var)\n" \
-    "  --quiet             no progress output\n"                               \
+#define FORA_CLI_COMMON_HELP                                                                       \
+    "Common options:\n"                                                                            \
+    "  --database-url URL  libpq connection string (env FORA_DATABASE_URL);\n"                     \
+    "                      without it fora runs its own PostgreSQL cluster\n"                      \
+    "  --data-dir DIR      where that cluster lives (env FORA_DATA_DIR, ./var)\n"                  \
+    "  --quiet             no progress output\n"                                                   \
     "  --help              this text\n"
 
 /*

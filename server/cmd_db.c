@@ -18,9 +18,8 @@ int fora_cmd_db(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
-                                         {"port", required_argument, NULL, 'p'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        FORA_CLI_COMMON_OPTIONS, {"port", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
     int c;
     long long port = 0;
 
@@ -89,6 +88,7 @@ int fora_cmd_migrate(int argc, char **argv)
     PQfinish(conn);
     if (err != FORA_OK) return fora_cli_fail(&diag);
     if (!cli.quiet)
-        printf("schema is current (%d migration%s applied now)\n", applied, applied == 1 ? "" : "s");
+        printf("schema is current (%d migration%s applied now)\n", applied,
+               applied == 1 ? "" : "s");
     return 0;
 }

@@ -96,16 +96,27 @@ int fora_cmd_import(int argc, char **argv)
         if (r < 0) return 0;
         if (r > 0) continue;
         switch (c) {
-        case OPT_FORUM: io.forum = optarg; break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_TZ: io.timezone = optarg; break;
-        case OPT_SOURCE: io.source = optarg; break;
+        case OPT_FORUM:
+            io.forum = optarg;
+            break;
+        case OPT_FORMAT:
+            format = optarg;
+            break;
+        case OPT_TZ:
+            io.timezone = optarg;
+            break;
+        case OPT_SOURCE:
+            io.source = optarg;
+            break;
         case OPT_MAXERR:
             if (!fora_cli_parse_int("import", "max-errors", optarg, 0, 1000000000, &n)) return 2;
             io.max_errors = (long)n;
             break;
-        case OPT_REJ: snprintf(rejects, sizeof(rejects), "%s", optarg); break;
-        default: return fora_cli_usage_error("import", "unknown option");
+        case OPT_REJ:
+            snprintf(rejects, sizeof(rejects), "%s", optarg);
+            break;
+        default:
+            return fora_cli_usage_error("import", "unknown option");
         }
     }
     if (optind != argc - 1) return fora_cli_usage_error("import", "expected one PATH");
@@ -144,8 +155,9 @@ int fora_cmd_import(int argc, char **argv)
         goto out;
     }
     if (!cli.quiet) print_import_stats(&stats, io.forum ? io.forum : "(from forum.csv)");
-    if (stats.rejected) fprintf(stderr, "fora: %lld bad rows rejected, listed in %s\n",
-                                (long long)stats.rejected, rejects);
+    if (stats.rejected)
+        fprintf(stderr, "fora: %lld bad rows rejected, listed in %s\n", (long long)stats.rejected,
+                rejects);
 out:
     PQfinish(conn);
     if (tmp[0]) remove_tree(tmp);
@@ -182,11 +194,20 @@ int fora_cmd_convert(int argc, char **argv)
         if (r < 0) return 0;
         if (r > 0) continue;
         switch (c) {
-        case OPT_FORUM: so.forum_name = optarg; break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_SOURCE: so.source = optarg; break;
-        case OPT_GZIP: so.gzip = true; break;
-        default: return fora_cli_usage_error("convert", "unknown option");
+        case OPT_FORUM:
+            so.forum_name = optarg;
+            break;
+        case OPT_FORMAT:
+            format = optarg;
+            break;
+        case OPT_SOURCE:
+            so.source = optarg;
+            break;
+        case OPT_GZIP:
+            so.gzip = true;
+            break;
+        default:
+            return fora_cli_usage_error("convert", "unknown option");
         }
     }
     if (strcmp(format, "stackexchange") != 0)
@@ -198,9 +219,9 @@ int fora_cmd_convert(int argc, char **argv)
     if (!cli.quiet)
         printf("wrote %s: %lld members, %lld boards, %lld threads, %lld answers, %lld comments, "
                "%lld visits (skipped %lld posts, %lld comments)\n",
-               argv[optind + 1], (long long)st.users, (long long)st.boards,
-               (long long)st.questions, (long long)st.answers, (long long)st.comments,
-               (long long)st.visits, (long long)st.skipped_posts, (long long)st.skipped_comments);
+               argv[optind + 1], (long long)st.users, (long long)st.boards, (long long)st.questions,
+               (long long)st.answers, (long long)st.comments, (long long)st.visits,
+               (long long)st.skipped_posts, (long long)st.skipped_comments);
     return 0;
 }
 
@@ -230,8 +251,19 @@ int fora_cmd_synth(int argc, char **argv)
     fora_synth_opts_t so;
     fora_synth_stats_t st;
     enum {
-        OPT_OUT = FORA_OPT_FIRST_OWN, OPT_IMPORT, OPT_FORUM, OPT_MEMBERS, OPT_POSTS, OPT_BOARDS,
-        OPT_MONTHS, OPT_SEED, OPT_TZ, OPT_KEY, OPT_BAN, OPT_EVENTS, OPT_GZIP
+        OPT_OUT = FORA_OPT_FIRST_OWN,
+        OPT_IMPORT,
+        OPT_FORUM,
+        OPT_MEMBERS,
+        OPT_POSTS,
+        OPT_BOARDS,
+        OPT_MONTHS,
+        OPT_SEED,
+        OPT_TZ,
+        OPT_KEY,
+        OPT_BAN,
+        OPT_EVENTS,
+        OPT_GZIP
     };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"out", required_argument, NULL, OPT_OUT},
@@ -263,9 +295,15 @@ int fora_cmd_synth(int argc, char **argv)
         if (r < 0) return 0;
         if (r > 0) continue;
         switch (c) {
-        case OPT_OUT: out = optarg; break;
-        case OPT_IMPORT: do_import = true; break;
-        case OPT_FORUM: so.forum_name = optarg; break;
+        case OPT_OUT:
+            out = optarg;
+            break;
+        case OPT_IMPORT:
+            do_import = true;
+            break;
+        case OPT_FORUM:
+            so.forum_name = optarg;
+            break;
         case OPT_MEMBERS:
             if (!fora_cli_parse_int("synth", "members", optarg, 1, 100000000, &n)) return 2;
             so.members = n;
@@ -286,7 +324,9 @@ int fora_cmd_synth(int argc, char **argv)
             if (!fora_cli_parse_int("synth", "seed", optarg, 0, INT64_MAX, &n)) return 2;
             so.seed = (uint64_t)n;
             break;
-        case OPT_TZ: so.timezone = optarg; break;
+        case OPT_TZ:
+            so.timezone = optarg;
+            break;
         case OPT_KEY:
             if (!fora_cli_parse_int("synth", "key-players", optarg, 0, 1000000, &n)) return 2;
             so.key_players = (int)n;
@@ -298,16 +338,22 @@ int fora_cmd_synth(int argc, char **argv)
                 return fora_cli_usage_error("synth", "--%s must be a number, not \"%s\"",
                                             c == OPT_BAN ? "ban-rate" : "events-per-member",
                                             optarg);
-            if (c == OPT_BAN) so.ban_rate = v;
-            else so.events_per_member = v;
+            if (c == OPT_BAN)
+                so.ban_rate = v;
+            else
+                so.events_per_member = v;
             break;
         }
-        case OPT_GZIP: so.gzip = true; break;
-        default: return fora_cli_usage_error("synth", "unknown option");
+        case OPT_GZIP:
+            so.gzip = true;
+            break;
+        default:
+            return fora_cli_usage_error("synth", "unknown option");
         }
     }
     if (optind != argc) return fora_cli_usage_error("synth", "unexpected argument");
-    if (out == NULL && !do_import) return fora_cli_usage_error("synth", "give --out DIR, --import or both");
+    if (out == NULL && !do_import)
+        return fora_cli_usage_error("synth", "give --out DIR, --import or both");
     so.quiet = cli.quiet;
     if (out == NULL) {
         if (!make_temp_dir(tmp, sizeof(tmp), &diag)) return fora_cli_fail(&diag);
@@ -324,7 +370,9 @@ int fora_cmd_synth(int argc, char **argv)
                (long long)st.posts, (long long)st.events, (long long)st.banned,
                tmp[0] ? "" : " in ", tmp[0] ? "" : out);
     if (do_import) {
-        fora_import_opts_t io = {.forum = so.forum_name, .format = "synth", .quiet = cli.quiet,
+        fora_import_opts_t io = {.forum = so.forum_name,
+                                 .format = "synth",
+                                 .quiet = cli.quiet,
                                  .origin = tmp[0] ? "fora synth" : out};
         fora_import_stats_t is;
         if (fora_cli_connect(&cli, true, &conn, &diag) != FORA_OK ||

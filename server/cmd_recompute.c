@@ -49,13 +49,18 @@ int fora_cmd_recompute(int argc, char **argv)
             if (nforums == 64) return fora_cli_usage_error("recompute", "at most 64 --forum");
             forums[nforums++] = optarg;
             break;
-        case OPT_ALL: all = true; break;
+        case OPT_ALL:
+            all = true;
+            break;
         case OPT_RULE:
             if (fora_reply_rule_parse(optarg, &ro.graph.rule, &diag) != FORA_OK)
                 return fora_cli_usage_error("recompute", "%s", diag.msg);
             break;
-        case OPT_SELF: ro.graph.keep_self_loops = true; break;
-        default: return fora_cli_usage_error("recompute", "unknown option");
+        case OPT_SELF:
+            ro.graph.keep_self_loops = true;
+            break;
+        default:
+            return fora_cli_usage_error("recompute", "unknown option");
         }
     }
     if (optind != argc) return fora_cli_usage_error("recompute", "unexpected argument");
@@ -74,8 +79,8 @@ int fora_cmd_recompute(int argc, char **argv)
         for (int i = 0; i < nforums; i++) {
             if (strpbrk(forums[i], "\",{}\\ ") != NULL)
                 return fora_cli_usage_error("recompute", "bad forum \"%s\"", forums[i]);
-            len += (size_t)snprintf(arr + len, sizeof(arr) - len, "%s\"%s\"", i ? "," : "",
-                                    forums[i]);
+            len +=
+                (size_t)snprintf(arr + len, sizeof(arr) - len, "%s\"%s\"", i ? "," : "", forums[i]);
         }
         snprintf(arr + len, sizeof(arr) - len, "}");
         p[0] = arr;

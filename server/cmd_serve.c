@@ -180,8 +180,8 @@ static enum MHD_Result send_body(struct MHD_Connection *mc, int status, const ch
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls)
 {
     server_t *srv = cls;
     (void)version;
@@ -218,14 +218,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     json_decref(resp.body);
     enum MHD_Result ret;
     if (text == NULL) {
-        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+        static const char oom[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
         ret = send_body(mc, resp.status, "application/json", text, strlen(text), true);
         free(text);
     }
-    fprintf(stderr, "{\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"ms\":%.2f}\n", method,
-            url, resp.status, (fora_now_seconds() - t0) * 1000.0);
+    fprintf(stderr, "{\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"ms\":%.2f}\n", method, url,
+            resp.status, (fora_now_seconds() - t0) * 1000.0);
     return ret;
 }
 
@@ -257,14 +258,17 @@ int fora_cmd_serve(int argc, char **argv)
         if (r < 0) return 0;
         if (r > 0) continue;
         switch (c) {
-        case OPT_BIND: bind = optarg; break;
+        case OPT_BIND:
+            bind = optarg;
+            break;
         case OPT_PORT:
             if (!fora_cli_parse_int("serve", "port", optarg, 1, 65535, &port)) return 2;
             break;
         case OPT_THREADS:
             if (!fora_cli_parse_int("serve", "threads", optarg, 1, 64, &threads)) return 2;
             break;
-        default: return fora_cli_usage_error("serve", "unknown option");
+        default:
+            return fora_cli_usage_error("serve", "unknown option");
         }
     }
     if (optind != argc) return fora_cli_usage_error("serve", "unexpected argument");
@@ -306,7 +310,8 @@ int fora_cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     fprintf(stderr, "fora: stopping (signal %d)\n", sig);
     MHD_stop_daemon(d);
-    for (int i = 0; i < srv.pool.nidle; i++) PQfinish(srv.pool.idle[i]);
+    for (int i = 0; i < srv.pool.nidle; i++)
+        PQfinish(srv.pool.idle[i]);
     pthread_mutex_destroy(&srv.pool.mu);
     return 0;
 }

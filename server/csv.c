@@ -18,19 +18,19 @@
 struct fora_csv_reader {
     gzFile gz;
     char *path;
-    char *block;          /* raw input */
-    size_t block_len;     /* bytes valid in block */
-    size_t block_pos;     /* next unread byte */
+    char *block;      /* raw input */
+    size_t block_len; /* bytes valid in block */
+    size_t block_pos; /* next unread byte */
     bool eof;
-    char *rec;            /* unescaped fields, each NUL-terminated */
+    char *rec; /* unescaped fields, each NUL-terminated */
     size_t rec_cap;
     char *fields[MAX_FIELDS];
     size_t lens[MAX_FIELDS];
-    int64_t line;         /* physical line of the next unread byte (1-based) */
+    int64_t line; /* physical line of the next unread byte (1-based) */
 };
 
 struct fora_csv_writer {
-    gzFile gz;            /* used for both plain and compressed output */
+    gzFile gz; /* used for both plain and compressed output */
     char *path;
 };
 
@@ -104,7 +104,7 @@ static void put_byte(fora_csv_reader_t *r, size_t *len, char c)
 fora_err_t fora_csv_next(fora_csv_reader_t *r, size_t *nfields, char ***fields, size_t **lens,
                          int64_t *line, fora_diag_t *diag)
 {
-    size_t len = 0;          /* bytes used in r->rec */
+    size_t len = 0; /* bytes used in r->rec */
     size_t nf = 0;
     size_t starts[MAX_FIELDS];
     bool quoted = false;     /* inside a quoted field */
@@ -170,8 +170,8 @@ fora_err_t fora_csv_next(fora_csv_reader_t *r, size_t *nfields, char ***fields, 
         if (c == '"') {
             if (len != starts[nf] || was_quoted)
                 return fora_diag_set(diag, FORA_EPARSE,
-                                     "%s:%lld: field %zu: quote inside an unquoted field",
-                                     r->path, (long long)r->line, nf + 1);
+                                     "%s:%lld: field %zu: quote inside an unquoted field", r->path,
+                                     (long long)r->line, nf + 1);
             quoted = true;
             was_quoted = true;
         } else {
@@ -179,7 +179,8 @@ fora_err_t fora_csv_next(fora_csv_reader_t *r, size_t *nfields, char ***fields, 
         }
         c = next_byte(r);
     }
-    for (size_t i = 0; i < nf; i++) r->fields[i] = r->rec + starts[i];
+    for (size_t i = 0; i < nf; i++)
+        r->fields[i] = r->rec + starts[i];
     *nfields = nf;
     *fields = r->fields;
     *lens = r->lens;

@@ -48,7 +48,7 @@ bool fora_dbconf_embedded(const fora_dbconf_t *c)
 /* ---- paths ------------------------------------------------------------- */
 
 typedef struct cluster_paths {
-    char root[PATH_MAX];   /* absolute DATA_DIR */
+    char root[PATH_MAX]; /* absolute DATA_DIR */
     char pgdata[PATH_MAX];
     char run[PATH_MAX];
     char log[PATH_MAX];
@@ -97,8 +97,8 @@ static fora_err_t cluster_paths(const fora_dbconf_t *c, bool create, cluster_pat
             /* not created yet: report it as not running rather than failing */
             snprintf(p->root, sizeof(p->root), "%s", dir);
         } else {
-            return fora_diag_set(diag, FORA_EIO, "could not resolve data directory \"%s\": %s",
-                                 dir, strerror(errno));
+            return fora_diag_set(diag, FORA_EIO, "could not resolve data directory \"%s\": %s", dir,
+                                 strerror(errno));
         }
     }
     snprintf(p->pgdata, sizeof(p->pgdata), "%s/pgdata", p->root);
@@ -142,8 +142,10 @@ static void tail_file(const char *path, char *buf, size_t len, size_t max)
     if (f == NULL) return;
     if (fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
-        if (size > (long)max) fseek(f, size - (long)max, SEEK_SET);
-        else fseek(f, 0, SEEK_SET);
+        if (size > (long)max)
+            fseek(f, size - (long)max, SEEK_SET);
+        else
+            fseek(f, 0, SEEK_SET);
     }
     size_t used = strlen(buf);
     size_t n = fread(buf + used, 1, len - used - 1, f);
@@ -155,8 +157,8 @@ static void tail_file(const char *path, char *buf, size_t len, size_t max)
  * Runs bindir/prog with argv (argv[0] is prog) as the cluster owner, output
  * appended to `log`.  *status gets the exit status (-1 when killed).
  */
-static fora_err_t run_pg(const cluster_paths_t *p, const char *log, char *const argv[],
-                         int *status, fora_diag_t *diag)
+static fora_err_t run_pg(const cluster_paths_t *p, const char *log, char *const argv[], int *status,
+                         fora_diag_t *diag)
 {
     uid_t uid;
     gid_t gid;
@@ -164,8 +166,10 @@ static fora_err_t run_pg(const cluster_paths_t *p, const char *log, char *const 
     if (err != FORA_OK) return err;
 
     char prog[PATH_MAX];
-    if (p->bindir[0]) snprintf(prog, sizeof(prog), "%s/%s", p->bindir, argv[0]);
-    else snprintf(prog, sizeof(prog), "%s", argv[0]);
+    if (p->bindir[0])
+        snprintf(prog, sizeof(prog), "%s/%s", p->bindir, argv[0]);
+    else
+        snprintf(prog, sizeof(prog), "%s", argv[0]);
 
     fflush(NULL);
     pid_t pid = fork();
@@ -273,9 +277,17 @@ static fora_err_t cluster_initdb(const cluster_paths_t *p, fora_diag_t *diag)
     if ((err = make_dir(p->pgdata, diag)) != FORA_OK) return err;
     if ((err = own_path(p->pgdata, diag)) != FORA_OK) return err;
     chmod(p->pgdata, 0700);
-    char *argv[] = {"initdb",          "-D", (char *)p->pgdata, "-U",   EMBEDDED_USER,
-                    "-E",              "UTF8", "--locale=C",    "--auth-local=trust",
-                    "--auth-host=scram-sha-256", NULL};
+    char *argv[] = {"initdb",
+                    "-D",
+                    (char *)p->pgdata,
+                    "-U",
+                    EMBEDDED_USER,
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    NULL};
     if ((err = run_pg(p, log, argv, &status, diag)) != FORA_OK) return err;
     if (status != 0) {
         /* leave no half-made cluster behind: the next start retries from scratch */
@@ -304,13 +316,11 @@ static fora_err_t cluster_initdb(const cluster_paths_t *p, fora_diag_t *diag)
           "max_wal_senders = 0\n"
           "unix_socket_permissions = 0777\n",
           f);
-    if (fclose(f) != 0)
-        return fora_diag_set(diag, FORA_EIO, "could not write \"%s\"", conf);
+    if (fclose(f) != 0) return fora_diag_set(diag, FORA_EIO, "could not write \"%s\"", conf);
     return FORA_OK;
 }
 
-static fora_err_t cluster_start(const fora_dbconf_t *c, const cluster_paths_t *p,
-                                fora_diag_t *diag)
+static fora_err_t cluster_start(const fora_dbconf_t *c, const cluster_paths_t *p, fora_diag_t *diag)
 {
     char opts[PATH_MAX + 128];
     int status;
@@ -320,9 +330,10 @@ static fora_err_t cluster_start(const fora_dbconf_t *c, const cluster_paths_t *p
     if ((err = own_path(p->run, diag)) != FORA_OK) return err;
     if (c->port > 0)
         snprintf(opts, sizeof(opts), "-k %s -c listen_addresses=127.0.0.1 -p %d", p->run, c->port);
-    else snprintf(opts, sizeof(opts), "-k %s -c listen_addresses='' -p %d", p->run, EMBEDDED_PORT);
-    char *argv[] = {"pg_ctl", "start", "-w", "-t", "120", "-D", (char *)p->pgdata,
-                    "-l", (char *)p->log, "-o", opts, NULL};
+    else
+        snprintf(opts, sizeof(opts), "-k %s -c listen_addresses='' -p %d", p->run, EMBEDDED_PORT);
+    char *argv[] = {"pg_ctl",          "start", "-w",           "-t", "120", "-D",
+                    (char *)p->pgdata, "-l",    (char *)p->log, "-o", opts,  NULL};
     if ((err = own_path(p->root, diag)) != FORA_OK) return err;
     /* the log must be writable by the owner; pg_ctl creates it */
     char ctl_log[PATH_MAX];
@@ -347,8 +358,10 @@ fora_err_t fora_db_conninfo(const fora_dbconf_t *c, const char *dbname, char *bu
 {
     int n;
     if (!fora_dbconf_embedded(c)) {
-        if (dbname) n = snprintf(buf, len, "%s dbname=%s", c->url, dbname);
-        else n = snprintf(buf, len, "%s", c->url);
+        if (dbname)
+            n = snprintf(buf, len, "%s dbname=%s", c->url, dbname);
+        else
+            n = snprintf(buf, len, "%s", c->url);
     } else {
         cluster_paths_t p;
         fora_err_t err = cluster_paths(c, false, &p, diag);
@@ -522,8 +535,7 @@ fora_err_t fora_db_check(const PGresult *res, ExecStatusType expect, const char 
     if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0))
         code = FORA_ESCHEMA; /* undefined table or column: migrations missing */
     if (msg == NULL) msg = PQresStatus(PQresultStatus(res));
-    if (detail)
-        return fora_diag_set(diag, code, "%s: %s (%s)", what, msg, detail);
+    if (detail) return fora_diag_set(diag, code, "%s: %s (%s)", what, msg, detail);
     return fora_diag_set(diag, code, "%s: %s", what, msg);
 }
 
@@ -579,7 +591,8 @@ static fora_err_t list_migrations(const char *dir, migration_t **out, int *n, fo
         if (len < 10 || len >= sizeof(list->name) || strcmp(e->d_name + len - 4, ".sql") != 0)
             continue;
         bool digits = true;
-        for (int i = 0; i < 4; i++) digits = digits && e->d_name[i] >= '0' && e->d_name[i] <= '9';
+        for (int i = 0; i < 4; i++)
+            digits = digits && e->d_name[i] >= '0' && e->d_name[i] <= '9';
         if (!digits || e->d_name[4] != '_') continue;
         if (count == cap) {
             cap = cap ? cap * 2 : 16;
@@ -665,7 +678,8 @@ fora_err_t fora_migrate_pending(PGconn *conn, const char *dir, int *pending, for
     for (int i = 0; res && i < PQntuples(res); i++) {
         int v = atoi(PQgetvalue(res, i, 0));
         bool known = false;
-        for (int j = 0; j < n && !known; j++) known = list[j].version == v;
+        for (int j = 0; j < n && !known; j++)
+            known = list[j].version == v;
         if (!known) {
             err = fora_diag_set(diag, FORA_ESCHEMA,
                                 "the database has migration %04d, which this fora does not know "
@@ -680,8 +694,7 @@ out:
     return err;
 }
 
-fora_err_t fora_migrate(PGconn *conn, const char *dir, bool quiet, int *applied,
-                        fora_diag_t *diag)
+fora_err_t fora_migrate(PGconn *conn, const char *dir, bool quiet, int *applied, fora_diag_t *diag)
 {
     migration_t *list = NULL;
     int n = 0, count = 0;
@@ -721,9 +734,9 @@ fora_err_t fora_migrate(PGconn *conn, const char *dir, bool quiet, int *applied,
         PGresult *r = PQexec(conn, sql);
         char what[300];
         snprintf(what, sizeof(what), "migration \"%s\"", list[i].name);
-        err = fora_db_check(r, PQresultStatus(r) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK
-                                                                      : PGRES_COMMAND_OK,
-                            what, diag);
+        err = fora_db_check(
+            r, PQresultStatus(r) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, what,
+            diag);
         PQclear(r);
         if (err != FORA_OK) goto rollback;
         snprintf(version, sizeof(version), "%d", list[i].version);

@@ -31,14 +31,14 @@
 #define COPY_FLUSH (1 << 18)
 
 typedef enum col_type {
-    COL_ID,       /* required identifier */
-    COL_ID_OPT,   /* optional identifier (reference) */
-    COL_TS,       /* required timestamp */
-    COL_TS_OPT,   /* optional timestamp */
-    COL_LABEL,    /* required label, at most 64 bytes */
-    COL_LABEL_OPT,/* optional label */
-    COL_KIND,     /* event kind: [a-z][a-z0-9_]{0,31} */
-    COL_PSEUDO,   /* optional pseudonym, at most 128 bytes */
+    COL_ID,        /* required identifier */
+    COL_ID_OPT,    /* optional identifier (reference) */
+    COL_TS,        /* required timestamp */
+    COL_TS_OPT,    /* optional timestamp */
+    COL_LABEL,     /* required label, at most 64 bytes */
+    COL_LABEL_OPT, /* optional label */
+    COL_KIND,      /* event kind: [a-z][a-z0-9_]{0,31} */
+    COL_PSEUDO,    /* optional pseudonym, at most 128 bytes */
 } col_type_t;
 
 typedef struct col_spec {
@@ -47,33 +47,63 @@ typedef struct col_spec {
 } col_spec_t;
 
 typedef struct file_spec {
-    const char *name;     /* base name: "posts" */
-    const char *staging;  /* staging table */
-    bool required;        /* the bundle must have it */
+    const char *name;    /* base name: "posts" */
+    const char *staging; /* staging table */
+    bool required;       /* the bundle must have it */
     int ncols;
     col_spec_t cols[6];
 } file_spec_t;
 
 static const file_spec_t file_specs[FORA_FILE_COUNT] = {
-    [FORA_FILE_BOARDS] = {"boards", "stg_boards", true, 3,
-                          {{"board_id", COL_ID}, {"parent_id", COL_ID_OPT},
+    [FORA_FILE_BOARDS] = {"boards",
+                          "stg_boards",
+                          true,
+                          3,
+                          {{"board_id", COL_ID},
+                           {"parent_id", COL_ID_OPT},
                            {"category", COL_LABEL_OPT}}},
-    [FORA_FILE_MEMBERS] = {"members", "stg_members", true, 5,
-                           {{"member_id", COL_ID}, {"pseudonym", COL_PSEUDO},
-                            {"registered_at", COL_TS_OPT}, {"status", COL_LABEL_OPT},
+    [FORA_FILE_MEMBERS] = {"members",
+                           "stg_members",
+                           true,
+                           5,
+                           {{"member_id", COL_ID},
+                            {"pseudonym", COL_PSEUDO},
+                            {"registered_at", COL_TS_OPT},
+                            {"status", COL_LABEL_OPT},
                             {"banned_at", COL_TS_OPT}}},
-    [FORA_FILE_THREADS] = {"threads", "stg_threads", true, 4,
-                           {{"thread_id", COL_ID}, {"board_id", COL_ID},
-                            {"starter_id", COL_ID_OPT}, {"created_at", COL_TS}}},
-    [FORA_FILE_POSTS] = {"posts", "stg_posts", true, 5,
-                         {{"post_id", COL_ID}, {"thread_id", COL_ID}, {"author_id", COL_ID_OPT},
-                          {"created_at", COL_TS}, {"reply_to", COL_ID_OPT}}},
-    [FORA_FILE_EVENTS] = {"events", "stg_events", false, 4,
-                          {{"member_id", COL_ID}, {"kind", COL_KIND}, {"occurred_at", COL_TS},
+    [FORA_FILE_THREADS] = {"threads",
+                           "stg_threads",
+                           true,
+                           4,
+                           {{"thread_id", COL_ID},
+                            {"board_id", COL_ID},
+                            {"starter_id", COL_ID_OPT},
+                            {"created_at", COL_TS}}},
+    [FORA_FILE_POSTS] = {"posts",
+                         "stg_posts",
+                         true,
+                         5,
+                         {{"post_id", COL_ID},
+                          {"thread_id", COL_ID},
+                          {"author_id", COL_ID_OPT},
+                          {"created_at", COL_TS},
+                          {"reply_to", COL_ID_OPT}}},
+    [FORA_FILE_EVENTS] = {"events",
+                          "stg_events",
+                          false,
+                          4,
+                          {{"member_id", COL_ID},
+                           {"kind", COL_KIND},
+                           {"occurred_at", COL_TS},
                            {"board_id", COL_ID_OPT}}},
-    [FORA_FILE_LINKS] = {"links", "stg_links", false, 4,
-                         {{"member_id", COL_ID}, {"other_forum", COL_LABEL_OPT},
-                          {"other_member_id", COL_ID}, {"source", COL_LABEL}}},
+    [FORA_FILE_LINKS] = {"links",
+                         "stg_links",
+                         false,
+                         4,
+                         {{"member_id", COL_ID},
+                          {"other_forum", COL_LABEL_OPT},
+                          {"other_member_id", COL_ID},
+                          {"source", COL_LABEL}}},
 };
 
 /* Staging tables: the line number, then the columns in file_specs order. */
@@ -107,9 +137,9 @@ typedef struct importer {
     char source[512];
     char timezone[MAX_LABEL_LEN + 1];
     bool have_source, have_timezone;
-    char forum_id[24];                    /* as text, the $1 of every statement */
+    char forum_id[24]; /* as text, the $1 of every statement */
     fora_csv_writer_t *rejects;
-    long errors;                          /* rows rejected so far */
+    long errors; /* rows rejected so far */
     char *copybuf;
     size_t copylen, copycap;
 } importer_t;
@@ -165,10 +195,14 @@ static bool valid_utf8(const unsigned char *s, size_t len)
             i++;
             continue;
         }
-        if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
-        else if ((c & 0xF0) == 0xE0) n = 2;
-        else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
-        else return false;
+        if ((c & 0xE0) == 0xC0 && c >= 0xC2)
+            n = 1;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2;
+        else if ((c & 0xF8) == 0xF0 && c <= 0xF4)
+            n = 3;
+        else
+            return false;
         if (i + n >= len) return false;
         for (size_t k = 1; k <= n; k++)
             if ((s[i + k] & 0xC0) != 0x80) return false;
@@ -181,18 +215,32 @@ static bool valid_utf8(const unsigned char *s, size_t len)
 static void copy_put(importer_t *im, const char *s, size_t len)
 {
     if (im->copylen + 2 * len + 2 > im->copycap) {
-        while (im->copylen + 2 * len + 2 > im->copycap) im->copycap *= 2;
+        while (im->copylen + 2 * len + 2 > im->copycap)
+            im->copycap *= 2;
         im->copybuf = fora_xrealloc(im->copybuf, im->copycap);
     }
     char *o = im->copybuf + im->copylen;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         switch (c) {
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        default: *o++ = c;
+        case '\\':
+            *o++ = '\\';
+            *o++ = '\\';
+            break;
+        case '\t':
+            *o++ = '\\';
+            *o++ = 't';
+            break;
+        case '\n':
+            *o++ = '\\';
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = '\\';
+            *o++ = 'r';
+            break;
+        default:
+            *o++ = c;
         }
     }
     im->copylen = (size_t)(o - im->copybuf);
@@ -202,7 +250,8 @@ static void copy_raw(importer_t *im, const char *s)
 {
     size_t len = strlen(s);
     if (im->copylen + len + 1 > im->copycap) {
-        while (im->copylen + len + 1 > im->copycap) im->copycap *= 2;
+        while (im->copylen + len + 1 > im->copycap)
+            im->copycap *= 2;
         im->copybuf = fora_xrealloc(im->copybuf, im->copycap);
     }
     memcpy(im->copybuf + im->copylen, s, len);
@@ -251,8 +300,8 @@ static int put_field(importer_t *im, const file_spec_t *fs, const col_spec_t *co
             return err == FORA_OK ? 0 : -1;
         }
         if (!valid_utf8((const unsigned char *)v, len)) {
-            err = bad_row(im, fname, line, col->name,
-                          "not valid UTF-8 or holds a control character");
+            err =
+                bad_row(im, fname, line, col->name, "not valid UTF-8 or holds a control character");
             return err == FORA_OK ? 0 : -1;
         }
         copy_put(im, v, len);
@@ -344,7 +393,8 @@ static fora_err_t load_file(importer_t *im, fora_bundle_file_t f)
     }
     if (err != FORA_OK) goto out;
     ncols = nf;
-    for (int c = 0; c < fs->ncols; c++) pos[c] = -1;
+    for (int c = 0; c < fs->ncols; c++)
+        pos[c] = -1;
     for (size_t i = 0; i < nf; i++) {
         const char *h = fields[i];
         if (i == 0 && (unsigned char)h[0] == 0xEF && (unsigned char)h[1] == 0xBB &&
@@ -414,8 +464,8 @@ static fora_err_t load_file(importer_t *im, fora_bundle_file_t f)
             ts[c] = INT64_MIN;
             ok = put_field(im, fs, &fs->cols[c], line, fields[pos[c]], lens[pos[c]], &ts[c]);
         }
-        if (ok == 1 && f == FORA_FILE_MEMBERS && pos[2] >= 0 && pos[4] >= 0 &&
-            lens[pos[2]] > 0 && lens[pos[4]] > 0 && ts[4] < ts[2]) {
+        if (ok == 1 && f == FORA_FILE_MEMBERS && pos[2] >= 0 && pos[4] >= 0 && lens[pos[2]] > 0 &&
+            lens[pos[4]] > 0 && ts[4] < ts[2]) {
             err = bad_row(im, fname, line, "banned_at", "banned before registered_at");
             ok = err == FORA_OK ? 0 : -1;
         }
@@ -432,7 +482,8 @@ static fora_err_t load_file(importer_t *im, fora_bundle_file_t f)
         if ((err = flush_copy(im, false)) != FORA_OK) goto out;
         if ((rows & 4095) == 0) {
             int64_t off = fora_csv_offset(r);
-            if (off > 0 && size > 0) prog.total = (int64_t)((double)rows * (double)size / (double)off);
+            if (off > 0 && size > 0)
+                prog.total = (int64_t)((double)rows * (double)size / (double)off);
             fora_progress_update(&prog, rows);
         }
     }
@@ -456,8 +507,8 @@ static fora_err_t run(importer_t *im, const char *what, const char *sql, int64_t
     const char *params[] = {im->forum_id, im->forum_name};
     int nparams = strstr(sql, "$2") ? 2 : (strstr(sql, "$1") ? 1 : 0);
     PGresult *res = PQexecParams(im->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType want = PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK
-                                                                 : PGRES_COMMAND_OK;
+    ExecStatusType want =
+        PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
     fora_err_t err = fora_db_check(res, want, what, im->diag);
     if (err == FORA_OK && affected) *affected = atoll(PQcmdTuples(res));
     PQclear(res);
@@ -470,8 +521,8 @@ static fora_err_t run(importer_t *im, const char *what, const char *sql, int64_t
  * rejected (deleted from `table` by line) when max_errors allows.  *nbad
  * (may be NULL) gets how many rows were rejected.
  */
-static fora_err_t check(importer_t *im, fora_bundle_file_t f, const char *table,
-                        const char *field, const char *reason, const char *sql, int64_t *nbad)
+static fora_err_t check(importer_t *im, fora_bundle_file_t f, const char *table, const char *field,
+                        const char *reason, const char *sql, int64_t *nbad)
 {
     char fname[32], what[128];
     const char *params[] = {im->forum_id, im->forum_name};
@@ -490,8 +541,8 @@ static fora_err_t check(importer_t *im, fora_bundle_file_t f, const char *table,
     lines[len++] = '{';
     for (int i = 0; i < n; i++) {
         const char *value = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
-        err = bad_row(im, fname, atoll(PQgetvalue(res, i, 0)), field, "%s \"%.60s\"", reason,
-                      value);
+        err =
+            bad_row(im, fname, atoll(PQgetvalue(res, i, 0)), field, "%s \"%.60s\"", reason, value);
         if (err != FORA_OK) {
             free(lines);
             goto out;
@@ -705,8 +756,7 @@ static fora_err_t merge_posts(importer_t *im)
     while (rejected > 0) { /* replies to rejected posts cannot stay */
         err = check(im, FORA_FILE_POSTS, "res_posts", "reply_to", "replies to a rejected post",
                     "SELECT r.line, r.reply_to FROM res_posts r WHERE r.reply_in_batch"
-                    " AND NOT EXISTS (SELECT 1 FROM res_posts x WHERE x.id = r.reply_id)"
-                    LIMIT_BAD,
+                    " AND NOT EXISTS (SELECT 1 FROM res_posts x WHERE x.id = r.reply_id)" LIMIT_BAD,
                     &rejected);
         if (err != FORA_OK) return err;
     }
@@ -835,8 +885,10 @@ static fora_err_t read_forum_file(importer_t *im)
     }
     if (err != FORA_OK) goto out;
     if (nf != nh) {
-        err = fora_diag_set(im->diag, FORA_EPARSE, "forum.csv:%lld: %zu fields where the header "
-                            "has %zu", (long long)line, nf, nh);
+        err = fora_diag_set(im->diag, FORA_EPARSE,
+                            "forum.csv:%lld: %zu fields where the header "
+                            "has %zu",
+                            (long long)line, nf, nh);
         goto out;
     }
     for (size_t i = 0; i < nh; i++) {
@@ -852,7 +904,8 @@ static fora_err_t read_forum_file(importer_t *im)
         }
     }
 out:
-    for (int i = 0; i < 3; i++) free(header[i]);
+    for (int i = 0; i < 3; i++)
+        free(header[i]);
     fora_csv_close(r);
     return err;
 }
@@ -907,17 +960,17 @@ static fora_err_t upsert_forum(importer_t *im)
 static fora_err_t finish_import(importer_t *im)
 {
     int64_t total = 0;
-    for (int f = 0; f < FORA_FILE_COUNT; f++) total += im->stats->changed[f];
+    for (int f = 0; f < FORA_FILE_COUNT; f++)
+        total += im->stats->changed[f];
     char read_json[512], changed_json[512];
     size_t a = 0, b = 0;
     a += (size_t)snprintf(read_json + a, sizeof(read_json) - a, "{");
     b += (size_t)snprintf(changed_json + b, sizeof(changed_json) - b, "{");
     for (int f = 0; f < FORA_FILE_COUNT; f++) {
-        a += (size_t)snprintf(read_json + a, sizeof(read_json) - a, "%s\"%s\": %lld",
-                              f ? ", " : "", file_specs[f].name, (long long)im->stats->read[f]);
+        a += (size_t)snprintf(read_json + a, sizeof(read_json) - a, "%s\"%s\": %lld", f ? ", " : "",
+                              file_specs[f].name, (long long)im->stats->read[f]);
         b += (size_t)snprintf(changed_json + b, sizeof(changed_json) - b, "%s\"%s\": %lld",
-                              f ? ", " : "", file_specs[f].name,
-                              (long long)im->stats->changed[f]);
+                              f ? ", " : "", file_specs[f].name, (long long)im->stats->changed[f]);
     }
     snprintf(read_json + a, sizeof(read_json) - a, "}");
     snprintf(changed_json + b, sizeof(changed_json) - b, "}");
@@ -979,8 +1032,8 @@ fora_err_t fora_import_bundle(PGconn *conn, const char *dir, const fora_import_o
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        err = fora_diag_set(diag, FORA_ENOTFOUND, "\"%s\" is not a folder holding a CSV bundle",
-                            dir);
+        err =
+            fora_diag_set(diag, FORA_ENOTFOUND, "\"%s\" is not a folder holding a CSV bundle", dir);
         goto out;
     }
     if ((err = read_forum_file(&im)) != FORA_OK) goto out;

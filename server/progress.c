@@ -39,7 +39,8 @@ static void print_line(fora_progress_t *p, double now, bool final)
             filled = (int)(30.0 * (double)p->done / (double)p->total);
             if (filled > 30) filled = 30;
         }
-        for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : (p->total > 0 ? '.' : ' ');
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < filled ? '#' : (p->total > 0 ? '.' : ' ');
         bar[30] = '\0';
         if (p->total > 0) {
             double eta = rate > 0 ? (double)(p->total - p->done) / rate : 0.0;
@@ -50,9 +51,8 @@ static void print_line(fora_progress_t *p, double now, bool final)
         }
     } else {
         if (p->tty) fputc('\r', p->out);
-        fprintf(p->out, "%s: %lld rows%s in %.1f s (%.0f rows/s)%s\n", p->label,
-                (long long)p->done, final ? "" : " so far", elapsed, rate,
-                p->tty ? "                    " : "");
+        fprintf(p->out, "%s: %lld rows%s in %.1f s (%.0f rows/s)%s\n", p->label, (long long)p->done,
+                final ? "" : " so far", elapsed, rate, p->tty ? "                    " : "");
     }
     fflush(p->out);
     p->last_print = now;

@@ -37,8 +37,8 @@ static fora_err_t exec_params(PGconn *conn, const char *what, const char *sql, i
                               const char *const *p, fora_diag_t *diag)
 {
     PGresult *res = PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0);
-    ExecStatusType want = PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK
-                                                                 : PGRES_COMMAND_OK;
+    ExecStatusType want =
+        PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
     fora_err_t err = fora_db_check(res, want, what, diag);
     PQclear(res);
     return err;
@@ -69,9 +69,20 @@ static fora_err_t store_summary(PGconn *conn, const char *run, const fora_summar
                             s->bipartite_edges};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
         snprintf(v[i], sizeof(v[i]), "%lld", (long long)vals[i]);
-    const char *p[] = {run,  v[0], v[1], v[2], v[3], v[4], v[5], v[6],
-                       sql_time(s->first_post_at, first), sql_time(s->last_post_at, last),
-                       v[7], v[8], v[9], v[10]};
+    const char *p[] = {run,
+                       v[0],
+                       v[1],
+                       v[2],
+                       v[3],
+                       v[4],
+                       v[5],
+                       v[6],
+                       sql_time(s->first_post_at, first),
+                       sql_time(s->last_post_at, last),
+                       v[7],
+                       v[8],
+                       v[9],
+                       v[10]};
     return exec_params(conn, "storing the summary",
                        "INSERT INTO run_summary (run_id, boards, members, posting_members,"
                        " threads, posts, replies, events, first_post_at, last_post_at,"
@@ -133,9 +144,8 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     if ((err = fora_db_exec(conn, "BEGIN", diag)) != FORA_OK) goto fail;
     in_tx = true;
     if ((err = store_summary(conn, run, &summary, diag)) != FORA_OK) goto fail;
-    snprintf(timings, sizeof(timings),
-             "{\"load\": %.3f, \"summary\": %.3f, \"total\": %.3f}", t_load, t_summary,
-             fora_now_seconds() - t0);
+    snprintf(timings, sizeof(timings), "{\"load\": %.3f, \"summary\": %.3f, \"total\": %.3f}",
+             t_load, t_summary, fora_now_seconds() - t0);
     snprintf(watermark, sizeof(watermark), "%lld", (long long)snap->forum.data_version);
     const char *p3[] = {run, timings, watermark};
     if ((err = exec_params(conn, "completing the run",
@@ -164,8 +174,8 @@ out:
     if (run[0] && PQstatus(conn) == CONNECTION_OK) {
         const char *p5[] = {run};
         fora_diag_t ignore = FORA_DIAG_INIT;
-        (void)exec_params(conn, "unlocking the run", "SELECT pg_advisory_unlock($1::bigint)", 1,
-                          p5, &ignore);
+        (void)exec_params(conn, "unlocking the run", "SELECT pg_advisory_unlock($1::bigint)", 1, p5,
+                          &ignore);
     }
     fora_snapshot_destroy(snap);
     return err;

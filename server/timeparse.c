@@ -66,7 +66,8 @@ static bool fraction(const char **p, const char *end, int64_t *usec)
         (*p)++;
     }
     if (n == 0) return false;
-    for (int i = n; i < 6; i++) v *= 10;
+    for (int i = n; i < 6; i++)
+        v *= 10;
     *usec = v;
     return true;
 }
@@ -137,7 +138,7 @@ size_t fora_time_format_pg(int64_t usec, char *buf)
     int64_t y;
     unsigned m, d;
     fora_civil_from_days(days, &y, &m, &d);
-    return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld+00", (long long)y,
-                            m, d, (long long)(rem / 3600), (long long)(rem / 60 % 60),
+    return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld+00",
+                            (long long)y, m, d, (long long)(rem / 3600), (long long)(rem / 60 % 60),
                             (long long)(rem % 60), (long long)frac);
 }

@@ -13,53 +13,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FORA_FAIL(...)                                                                   \
-    do {                                                                                 \
-        fprintf(stderr, "%s:%d: assertion failed: ", __FILE__, __LINE__);                \
-        fprintf(stderr, __VA_ARGS__);                                                    \
-        fputc('\n', stderr);                                                             \
-        exit(1);                                                                         \
+#define FORA_FAIL(...)                                                                             \
+    do {                                                                                           \
+        fprintf(stderr, "%s:%d: assertion failed: ", __FILE__, __LINE__);                          \
+        fprintf(stderr, __VA_ARGS__);                                                              \
+        fputc('\n', stderr);                                                                       \
+        exit(1);                                                                                   \
     } while (0)
 
-#define ASSERT(cond)                                                                     \
-    do {                                                                                 \
-        if (!(cond)) FORA_FAIL("%s", #cond);                                             \
+#define ASSERT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) FORA_FAIL("%s", #cond);                                                       \
     } while (0)
 
-#define ASSERT_EQ(a, b)                                                                  \
-    do {                                                                                 \
-        long long a_ = (long long)(a), b_ = (long long)(b);                              \
-        if (a_ != b_) FORA_FAIL("%s == %s (%lld != %lld)", #a, #b, a_, b_);              \
+#define ASSERT_EQ(a, b)                                                                            \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) FORA_FAIL("%s == %s (%lld != %lld)", #a, #b, a_, b_);                        \
     } while (0)
 
-#define ASSERT_STR_EQ(a, b)                                                              \
-    do {                                                                                 \
-        const char *a_ = (a), *b_ = (b);                                                 \
-        if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                             \
-            FORA_FAIL("%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)",         \
-                      b_ ? b_ : "(null)");                                               \
+#define ASSERT_STR_EQ(a, b)                                                                        \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                                       \
+            FORA_FAIL("%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)",                   \
+                      b_ ? b_ : "(null)");                                                         \
     } while (0)
 
 /* |a-b| <= tol * max(1, |b|) */
-#define ASSERT_NEAR(a, b, tol)                                                           \
-    do {                                                                                 \
-        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                   \
-        double s_ = fabs(b_) > 1.0 ? fabs(b_) : 1.0;                                     \
-        if (!(fabs(a_ - b_) <= t_ * s_))                                                 \
-            FORA_FAIL("%s ~= %s (%.17g vs %.17g, tol %g)", #a, #b, a_, b_, t_);          \
+#define ASSERT_NEAR(a, b, tol)                                                                     \
+    do {                                                                                           \
+        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
+        double s_ = fabs(b_) > 1.0 ? fabs(b_) : 1.0;                                               \
+        if (!(fabs(a_ - b_) <= t_ * s_))                                                           \
+            FORA_FAIL("%s ~= %s (%.17g vs %.17g, tol %g)", #a, #b, a_, b_, t_);                    \
     } while (0)
 
 /* Asserts that a fora_err_t expression is FORA_OK, printing the diag if not. */
-#define ASSERT_OK(expr, diagp)                                                           \
-    do {                                                                                 \
-        int e_ = (int)(expr);                                                            \
-        if (e_ != 0) FORA_FAIL("%s returned %d: %s", #expr, e_, (diagp)->msg);           \
+#define ASSERT_OK(expr, diagp)                                                                     \
+    do {                                                                                           \
+        int e_ = (int)(expr);                                                                      \
+        if (e_ != 0) FORA_FAIL("%s returned %d: %s", #expr, e_, (diagp)->msg);                     \
     } while (0)
 
-#define FORA_RUN(fn)                                                                     \
-    do {                                                                                 \
-        fprintf(stderr, "-- %s\n", #fn);                                                 \
-        fn();                                                                            \
+#define FORA_RUN(fn)                                                                               \
+    do {                                                                                           \
+        fprintf(stderr, "-- %s\n", #fn);                                                           \
+        fn();                                                                                      \
     } while (0)
 
 #endif /* FORA_TEST_H */

@@ -21,7 +21,8 @@ static inline const char *fora_test_pg_url(void)
 {
     const char *url = getenv("FORA_TEST_DATABASE_URL");
     if (url == NULL || *url == '\0')
-        FORA_FAIL("FORA_TEST_DATABASE_URL is not set: run this test through ctest (the pg fixture)");
+        FORA_FAIL(
+            "FORA_TEST_DATABASE_URL is not set: run this test through ctest (the pg fixture)");
     return url;
 }
 

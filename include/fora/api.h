@@ -32,15 +32,15 @@ typedef struct fora_api_param {
 } fora_api_param_t;
 
 typedef struct fora_api_request {
-    const char *method;               /* "GET", ... */
-    const char *path;                 /* decoded path, no query string */
-    const fora_api_param_t *params;   /* decoded query parameters */
+    const char *method;             /* "GET", ... */
+    const char *path;               /* decoded path, no query string */
+    const fora_api_param_t *params; /* decoded query parameters */
     size_t nparams;
 } fora_api_request_t;
 
 typedef struct fora_api_response {
-    int status;    /* HTTP status */
-    json_t *body;  /* the JSON document (new reference) */
+    int status;   /* HTTP status */
+    json_t *body; /* the JSON document (new reference) */
 } fora_api_response_t;
 
 /* Answers req; never fails (errors become an error document and status). */
@@ -54,7 +54,7 @@ json_t *fora_api_error_body(fora_err_t code, const char *message, const char *de
  * (buf is modified; the results point into it).  At most max parameters;
  * EINVAL for a bad percent escape or too many parameters.
  */
-fora_err_t fora_api_parse_target(char *buf, const char **path, fora_api_param_t *params,
-                                 size_t max, size_t *nparams, fora_diag_t *diag);
+fora_err_t fora_api_parse_target(char *buf, const char **path, fora_api_param_t *params, size_t max,
+                                 size_t *nparams, fora_diag_t *diag);
 
 #endif /* FORA_API_H */

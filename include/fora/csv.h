@@ -24,8 +24,8 @@ typedef struct fora_csv_reader fora_csv_reader_t;
 typedef struct fora_csv_writer fora_csv_writer_t;
 
 /* Opens `path` (plain or gzip).  ENOTFOUND if it does not exist, EIO otherwise. */
-fora_err_t fora_csv_open(const char *path, fora_csv_reader_t **out, fora_diag_t *diag)
-    FORA_MUST_CHECK;
+fora_err_t fora_csv_open(const char *path, fora_csv_reader_t **out,
+                         fora_diag_t *diag) FORA_MUST_CHECK;
 
 /*
  * Reads the next record.  On success *nfields and *fields describe it (each
@@ -44,8 +44,8 @@ const char *fora_csv_path(const fora_csv_reader_t *r);
 void fora_csv_close(fora_csv_reader_t *r);
 
 /* Creates `path`, gzip-compressed when it ends in ".gz". */
-fora_err_t fora_csv_create(const char *path, fora_csv_writer_t **out, fora_diag_t *diag)
-    FORA_MUST_CHECK;
+fora_err_t fora_csv_create(const char *path, fora_csv_writer_t **out,
+                           fora_diag_t *diag) FORA_MUST_CHECK;
 /* Writes one record of n fields; a NULL field is written empty. */
 fora_err_t fora_csv_write(fora_csv_writer_t *w, size_t n, const char *const *fields,
                           fora_diag_t *diag) FORA_MUST_CHECK;

@@ -62,8 +62,7 @@ fora_err_t fora_db_conninfo(const fora_dbconf_t *c, const char *dbname, char *bu
  * Connects; for the embedded cluster, starts it first when needed.  EDB when
  * the server cannot be reached (diag has libpq's message).
  */
-fora_err_t fora_db_connect(const fora_dbconf_t *c, PGconn **out, fora_diag_t *diag)
-    FORA_MUST_CHECK;
+fora_err_t fora_db_connect(const fora_dbconf_t *c, PGconn **out, fora_diag_t *diag) FORA_MUST_CHECK;
 
 /* Runs one SQL command without parameters; EDB with the server's message. */
 fora_err_t fora_db_exec(PGconn *conn, const char *sql, fora_diag_t *diag) FORA_MUST_CHECK;
@@ -90,8 +89,8 @@ fora_err_t fora_migrate(PGconn *conn, const char *dir, bool quiet, int *applied,
  * number not yet applied.  ESCHEMA when the database has a migration the
  * files do not know (the binary is older than the schema).
  */
-fora_err_t fora_migrate_pending(PGconn *conn, const char *dir, int *pending, fora_diag_t *diag)
-    FORA_MUST_CHECK;
+fora_err_t fora_migrate_pending(PGconn *conn, const char *dir, int *pending,
+                                fora_diag_t *diag) FORA_MUST_CHECK;
 
 /* The migrations folder: FORA_MIGRATIONS_DIR, else the source tree's. */
 const char *fora_migrations_dir(void);

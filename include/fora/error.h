@@ -21,22 +21,22 @@
 #include <stddef.h>
 
 /* X(name, message, http status, process exit code, API error code) */
-#define FORA_ERRNO_MAP(X)                                                          \
-    X(OK, "success", 200, 0, "ok")                                                 \
-    X(EINVAL, "invalid argument", 400, 2, "invalid_parameter")                     \
-    X(EPARSE, "malformed input", 400, 3, "malformed_input")                        \
-    X(ENOTFOUND, "not found", 404, 4, "not_found")                                 \
-    X(EEXIST, "already exists", 409, 5, "conflict")                                \
-    X(ETOOLARGE, "too large", 413, 6, "too_large")                                 \
-    X(ENOMEM, "out of memory", 503, 7, "out_of_memory")                            \
-    X(EIO, "input/output error", 500, 8, "io_error")                               \
-    X(EDB, "database error", 503, 9, "database_unavailable")                       \
-    X(ESCHEMA, "database schema is not current", 503, 10, "schema_not_current")    \
-    X(EEXTERNAL, "external program failed", 500, 11, "external_failure")          \
-    X(ENUMERIC, "numerical failure", 500, 12, "numerical_failure")                 \
-    X(EUNAUTH, "authentication required", 401, 13, "unauthenticated")              \
-    X(EFORBIDDEN, "forbidden", 403, 14, "forbidden")                               \
-    X(EMETHOD, "method not allowed", 405, 15, "method_not_allowed")                \
+#define FORA_ERRNO_MAP(X)                                                                          \
+    X(OK, "success", 200, 0, "ok")                                                                 \
+    X(EINVAL, "invalid argument", 400, 2, "invalid_parameter")                                     \
+    X(EPARSE, "malformed input", 400, 3, "malformed_input")                                        \
+    X(ENOTFOUND, "not found", 404, 4, "not_found")                                                 \
+    X(EEXIST, "already exists", 409, 5, "conflict")                                                \
+    X(ETOOLARGE, "too large", 413, 6, "too_large")                                                 \
+    X(ENOMEM, "out of memory", 503, 7, "out_of_memory")                                            \
+    X(EIO, "input/output error", 500, 8, "io_error")                                               \
+    X(EDB, "database error", 503, 9, "database_unavailable")                                       \
+    X(ESCHEMA, "database schema is not current", 503, 10, "schema_not_current")                    \
+    X(EEXTERNAL, "external program failed", 500, 11, "external_failure")                           \
+    X(ENUMERIC, "numerical failure", 500, 12, "numerical_failure")                                 \
+    X(EUNAUTH, "authentication required", 401, 13, "unauthenticated")                              \
+    X(EFORBIDDEN, "forbidden", 403, 14, "forbidden")                                               \
+    X(EMETHOD, "method not allowed", 405, 15, "method_not_allowed")                                \
     X(EINTERNAL, "internal error", 500, 16, "internal")
 
 typedef enum fora_err {
@@ -71,11 +71,17 @@ const char *fora_err_api_code(fora_err_t code);
 
 /* A recorded error: code plus detail.  Initialise with FORA_DIAG_INIT. */
 typedef struct fora_diag {
-    fora_err_t code;          /* FORA_OK while nothing failed */
-    char msg[FORA_DIAG_MAX];  /* detail, NUL-terminated, "" while code==OK */
+    fora_err_t code;         /* FORA_OK while nothing failed */
+    char msg[FORA_DIAG_MAX]; /* detail, NUL-terminated, "" while code==OK */
 } fora_diag_t;
 
-#define FORA_DIAG_INIT {FORA_OK, {0}}
+#define FORA_DIAG_INIT                                                                             \
+    {                                                                                              \
+        FORA_OK,                                                                                   \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /*
  * Records code and a printf-style message in diag, unless diag already holds

@@ -46,11 +46,11 @@ typedef struct fora_import_opts {
 
 typedef struct fora_import_stats {
     int64_t forum_id;
-    int64_t data_version;                  /* the forum's version after the import */
-    int64_t read[FORA_FILE_COUNT];         /* data rows read per file */
-    int64_t changed[FORA_FILE_COUNT];      /* rows inserted or updated per table */
-    int64_t rejected;                      /* rows rejected under max_errors */
-    double seconds;                        /* wall time */
+    int64_t data_version;             /* the forum's version after the import */
+    int64_t read[FORA_FILE_COUNT];    /* data rows read per file */
+    int64_t changed[FORA_FILE_COUNT]; /* rows inserted or updated per table */
+    int64_t rejected;                 /* rows rejected under max_errors */
+    double seconds;                   /* wall time */
 } fora_import_stats_t;
 
 /* The file's base name without extension, e.g. "posts". */

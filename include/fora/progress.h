@@ -17,15 +17,15 @@
 #include <stdio.h>
 
 typedef struct fora_progress {
-    FILE *out;          /* stderr unless changed after begin */
-    bool tty;           /* draw a bar rather than lines */
-    bool quiet;         /* print nothing */
-    char label[48];     /* what is being counted, e.g. "posts.csv" */
-    int64_t total;      /* expected count, or -1 when unknown */
-    int64_t done;       /* count so far */
-    double started;     /* monotonic seconds at begin */
-    double last_print;  /* monotonic seconds of the last output */
-    double interval;    /* seconds between plain lines (default 5) */
+    FILE *out;         /* stderr unless changed after begin */
+    bool tty;          /* draw a bar rather than lines */
+    bool quiet;        /* print nothing */
+    char label[48];    /* what is being counted, e.g. "posts.csv" */
+    int64_t total;     /* expected count, or -1 when unknown */
+    int64_t done;      /* count so far */
+    double started;    /* monotonic seconds at begin */
+    double last_print; /* monotonic seconds of the last output */
+    double interval;   /* seconds between plain lines (default 5) */
 } fora_progress_t;
 
 /* Starts counting `label` towards `total` (-1: unknown). */

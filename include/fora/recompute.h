@@ -29,8 +29,8 @@ typedef struct fora_recompute_opts {
 
 typedef struct fora_recompute_result {
     int64_t run_id;
-    int64_t watermark;     /* data_version the run saw */
-    double seconds;        /* wall time */
+    int64_t watermark; /* data_version the run saw */
+    double seconds;    /* wall time */
 } fora_recompute_result_t;
 
 /* The analyses a run computes, in order, as stored in analysis_runs.analyses. */

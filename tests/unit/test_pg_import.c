@@ -60,8 +60,11 @@ static char *make_dir(void)
 static fora_err_t import_dir(const char *dir, const char *forum, long max_errors,
                              const char *rejects, fora_import_stats_t *st, fora_diag_t *diag)
 {
-    fora_import_opts_t o = {.forum = forum, .format = "csv", .quiet = true,
-                            .max_errors = max_errors, .rejects_path = rejects};
+    fora_import_opts_t o = {.forum = forum,
+                            .format = "csv",
+                            .quiet = true,
+                            .max_errors = max_errors,
+                            .rejects_path = rejects};
     return fora_import_bundle(conn, dir, &o, st, diag);
 }
 
@@ -96,8 +99,10 @@ static void test_failed_migration_changes_nothing(void)
     ASSERT(strstr(diag.msg, "0002_bad.sql") != NULL);
     ASSERT(strstr(diag.msg, "division by zero") != NULL);
     ASSERT_EQ(applied, 1);
-    ASSERT_EQ(fora_test_pg_scalar(c, "SELECT count(*) FROM pg_tables WHERE tablename = 'mig_a'"), 1);
-    ASSERT_EQ(fora_test_pg_scalar(c, "SELECT count(*) FROM pg_tables WHERE tablename = 'mig_b'"), 0);
+    ASSERT_EQ(fora_test_pg_scalar(c, "SELECT count(*) FROM pg_tables WHERE tablename = 'mig_a'"),
+              1);
+    ASSERT_EQ(fora_test_pg_scalar(c, "SELECT count(*) FROM pg_tables WHERE tablename = 'mig_b'"),
+              0);
     ASSERT_EQ(fora_test_pg_scalar(c, "SELECT count(*) FROM schema_migrations"), 1);
     fora_diag_clear(&diag);
     ASSERT_OK(fora_migrate_pending(c, dir, &pending, &diag), &diag);
@@ -119,7 +124,8 @@ static void test_base_import_and_reimport(void)
     ASSERT_EQ(st.changed[FORA_FILE_EVENTS], 2);
     ASSERT_EQ(st.data_version, 1);
     ASSERT_EQ(count("SELECT count(*) FROM forums WHERE name = 'small'"
-                    " AND timezone = 'Europe/Amsterdam' AND source = 'hand-made'"), 1);
+                    " AND timezone = 'Europe/Amsterdam' AND source = 'hand-made'"),
+              1);
     /* timestamps: Unix seconds and offsets normalised to UTC */
     ASSERT_EQ(count("SELECT extract(epoch FROM registered_at) FROM members WHERE ext_id = 'bob'"),
               1577923200);
@@ -140,7 +146,8 @@ static void test_base_import_and_reimport(void)
     /* the same files again: nothing changes, not even the data version */
     fora_diag_clear(&diag);
     ASSERT_OK(import_dir(dir, NULL, 0, NULL, &st, &diag), &diag);
-    for (int f = 0; f < FORA_FILE_COUNT; f++) ASSERT_EQ(st.changed[f], 0);
+    for (int f = 0; f < FORA_FILE_COUNT; f++)
+        ASSERT_EQ(st.changed[f], 0);
     ASSERT_EQ(st.data_version, 1);
     ASSERT_EQ(count("SELECT count(*) FROM posts WHERE forum_id = (SELECT id FROM forums"
                     " WHERE name = 'small')"),
@@ -232,11 +239,10 @@ static void test_bad_input(void)
                     "posts.csv:1: unknown column \"body\"");
     expect_rejected("posts.csv", "post_id,author_id,created_at\n", FORA_EPARSE,
                     "posts.csv:1: required column \"thread_id\" missing");
-    expect_rejected("posts.csv", "post_id,thread_id,created_at\n\"p1,t1,2020-02-01\n",
-                    FORA_EPARSE, "posts.csv:2: unterminated quoted field");
-    expect_rejected("members.csv",
-                    "member_id,registered_at,banned_at\nm1,2020-02-01,2020-01-01\n", FORA_EPARSE,
-                    "members.csv:2: field \"banned_at\": banned before registered_at");
+    expect_rejected("posts.csv", "post_id,thread_id,created_at\n\"p1,t1,2020-02-01\n", FORA_EPARSE,
+                    "posts.csv:2: unterminated quoted field");
+    expect_rejected("members.csv", "member_id,registered_at,banned_at\nm1,2020-02-01,2020-01-01\n",
+                    FORA_EPARSE, "members.csv:2: field \"banned_at\": banned before registered_at");
     expect_rejected("boards.csv", "board_id,parent_id\nb1,b2\nb2,b1\n", FORA_EPARSE,
                     "is its own ancestor");
     expect_rejected("events.csv", "member_id,kind,occurred_at\ncarol,Visit!,2020-02-01\n",
@@ -322,7 +328,8 @@ static void test_sample_bundle(void)
     fora_diag_clear(&diag);
     ASSERT_OK(fora_import_bundle(conn, FORA_SOURCE_DIR "/server/sample/beer", &o, &st, &diag),
               &diag);
-    for (int f = 0; f < FORA_FILE_COUNT; f++) ASSERT_EQ(st.changed[f], 0);
+    for (int f = 0; f < FORA_FILE_COUNT; f++)
+        ASSERT_EQ(st.changed[f], 0);
 }
 
 int main(void)

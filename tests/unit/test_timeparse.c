@@ -28,8 +28,8 @@ static void test_iso(void)
     ASSERT_EQ(parse("2014-01-21T22:26:05+02:00"), 1390335965000000LL);
     ASSERT_EQ(parse("2014-01-21T15:26:05-0500"), 1390335965000000LL);
     ASSERT_EQ(parse("2014-01-21T20:26"), 1390335960000000LL);
-    ASSERT_EQ(parse("2000-02-29T00:00:00Z"), 951782400000000LL);   /* leap day */
-    ASSERT_EQ(parse("1969-12-31T23:59:59.5Z"), -500000LL);          /* before the epoch */
+    ASSERT_EQ(parse("2000-02-29T00:00:00Z"), 951782400000000LL);         /* leap day */
+    ASSERT_EQ(parse("1969-12-31T23:59:59.5Z"), -500000LL);               /* before the epoch */
     ASSERT_EQ(parse("2014-01-21T20:26:05.1234567"), 1390335965123456LL); /* truncated */
 }
 
