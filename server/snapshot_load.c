@@ -1,0 +1,452 @@
+/*
+ * server/snapshot_load.c - one forum from PostgreSQL into a fora_snapshot_t.
+ *
+ * Why COPY in text format: it streams rows without building a PGresult for a
+ * whole table (10 M posts would need gigabytes), and its text rows are cheap
+ * to parse in place.  Times are selected as floor(epoch) bigints, so there is
+ * no timestamp parsing on this side; timestamps with time zone are absolute,
+ * so the session's TimeZone does not matter.
+ *
+ * Boards, members and threads are read in id order (their index order is
+ * then the same on every load, which keeps analysis results reproducible);
+ * posts and events arrive in whatever order the scan yields and are sorted
+ * by the snapshot builder.
+ */
+#include "fora/snapshot_load.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fora/db.h"
+
+/*
+ * A cursor over one COPY text row.  The row (as PQgetCopyData returns it)
+ * ends in '\n' followed by a NUL; fields are separated by '\t', and text
+ * fields are cut out in place (NUL-terminated where their tab was).
+ */
+typedef struct cursor {
+    char *p;                 /* start of the next field */
+    char *end;               /* the row's '\n' (or its end) */
+    int k;                   /* index of the next field */
+    const char *table;       /* for messages */
+    const char *const *cols; /* column names, for messages */
+    int64_t line;            /* 1-based row number within the COPY */
+} cursor_t;
+
+/* ---------------------------------------------------------------------- */
+/* parsing                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Decodes COPY text escapes in place (\\, \t, \n, \r, \b, \f, \v, octal
+ * \NNN, hex \xHH; any other escaped character stands for itself) and
+ * returns the new length.
+ */
+static size_t copy_unescape(char *s, size_t len)
+{
+    char *w = s, *r = s, *end = s + len;
+    while (r < end) {
+        if (*r != '\\' || r + 1 == end) {
+            *w++ = *r++;
+            continue;
+        }
+        r++;
+        char c = *r++;
+        switch (c) {
+        case 'b':
+            *w++ = '\b';
+            break;
+        case 'f':
+            *w++ = '\f';
+            break;
+        case 'n':
+            *w++ = '\n';
+            break;
+        case 'r':
+            *w++ = '\r';
+            break;
+        case 't':
+            *w++ = '\t';
+            break;
+        case 'v':
+            *w++ = '\v';
+            break;
+        case 'x': {
+            int v = 0, k = 0;
+            while (k < 2 && r < end && isxdigit((unsigned char)*r)) {
+                char h = *r++;
+                v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                k++;
+            }
+            *w++ = k ? (char)v : 'x';
+            break;
+        }
+        default:
+            if (c >= '0' && c <= '7') {
+                int v = c - '0', k = 1;
+                while (k < 3 && r < end && *r >= '0' && *r <= '7') {
+                    v = v * 8 + (*r++ - '0');
+                    k++;
+                }
+                *w++ = (char)v;
+            } else {
+                *w++ = c;
+            }
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+/* Parses a decimal int64 (optional '-'); false on junk or overflow. */
+static bool parse_i64(const char *s, size_t len, int64_t *out)
+{
+    bool neg = false;
+    size_t i = 0;
+    if (len > 0 && s[0] == '-') {
+        neg = true;
+        i = 1;
+    }
+    if (i == len || len - i > 19) return false;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9) return false;
+        v = v * 10 + d;
+    }
+    /* 19 digits fit in uint64 without wrapping; check the signed range */
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return false;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+static fora_err_t field_error(const cursor_t *c, const char *fmt, const char *arg,
+                              fora_diag_t *diag)
+{
+    char what[128];
+    snprintf(what, sizeof(what), fmt, arg);
+    return fora_diag_set(diag, FORA_EPARSE, "%s row %" PRId64 ": column %s: %s", c->table, c->line,
+                         c->cols[c->k], what);
+}
+
+/* Cuts out the next field: *start, *len; false when the row has no more fields. */
+static bool next_field(cursor_t *c, char **start, size_t *len, bool *escaped)
+{
+    char *p = c->p, *q = p;
+    bool esc = false;
+    if (p > c->end) return false;
+    while (q < c->end && *q != '\t') {
+        esc |= *q == '\\';
+        q++;
+    }
+    *start = p;
+    *len = (size_t)(q - p);
+    *escaped = esc;
+    *q = '\0';
+    c->p = q + 1;
+    return true;
+}
+
+/* The next field as an int64; `none` for NULL when nullable.  EPARSE otherwise. */
+static fora_err_t next_i64(cursor_t *c, bool nullable, int64_t none, int64_t *out,
+                           fora_diag_t *diag)
+{
+    char *f;
+    size_t len;
+    bool esc;
+    if (!next_field(c, &f, &len, &esc)) return field_error(c, "%smissing", "", diag);
+    if (esc) {
+        if (len == 2 && f[1] == 'N') {
+            if (!nullable) return field_error(c, "%sNULL", "", diag);
+            *out = none;
+            c->k++;
+            return FORA_OK;
+        }
+        return field_error(c, "bad integer \"%s\"", f, diag);
+    }
+    if (!parse_i64(f, len, out)) return field_error(c, "bad integer \"%s\"", f, diag);
+    c->k++;
+    return FORA_OK;
+}
+
+/* The next field as a string (NULL for SQL NULL), unescaped in place. */
+static fora_err_t next_str(cursor_t *c, const char **out, fora_diag_t *diag)
+{
+    char *f;
+    size_t len;
+    bool esc;
+    if (!next_field(c, &f, &len, &esc)) return field_error(c, "%smissing", "", diag);
+    *out = f;
+    if (esc) {
+        if (len == 2 && f[1] == 'N') {
+            *out = NULL;
+        } else if (copy_unescape(f, len) != strlen(f)) {
+            return field_error(c, "%scontains a NUL byte", "", diag);
+        }
+    }
+    c->k++;
+    return FORA_OK;
+}
+
+/* Checks that the row has no field left. */
+static fora_err_t row_end(const cursor_t *c, fora_diag_t *diag)
+{
+    if (c->p <= c->end)
+        return fora_diag_set(diag, FORA_EPARSE, "%s row %" PRId64 ": more than %d fields", c->table,
+                             c->line, c->k);
+    return FORA_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* tables                                                                   */
+/* ---------------------------------------------------------------------- */
+
+typedef fora_err_t (*row_fn)(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag);
+
+static const char *const board_cols[] = {"id", "ext_id", "parent_id", "category"};
+static fora_err_t board_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
+{
+    int64_t id, parent;
+    const char *ext, *cat;
+    fora_err_t err;
+    if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
+    if ((err = next_str(c, &ext, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_ID_NONE, &parent, diag)) != FORA_OK) return err;
+    if ((err = next_str(c, &cat, diag)) != FORA_OK) return err;
+    if ((err = row_end(c, diag)) != FORA_OK) return err;
+    return fora_snapshot_add_board(s, id, ext, parent, cat, diag);
+}
+
+static const char *const member_cols[] = {"id", "ext_id", "registered_at", "status", "banned_at"};
+static fora_err_t member_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
+{
+    int64_t id, reg, ban;
+    const char *ext, *status;
+    fora_err_t err;
+    if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
+    if ((err = next_str(c, &ext, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_TIME_NONE, &reg, diag)) != FORA_OK) return err;
+    if ((err = next_str(c, &status, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_TIME_NONE, &ban, diag)) != FORA_OK) return err;
+    if ((err = row_end(c, diag)) != FORA_OK) return err;
+    return fora_snapshot_add_member(s, id, ext, reg, status, ban, diag);
+}
+
+static const char *const thread_cols[] = {"id", "ext_id", "board_id", "starter_id", "created_at"};
+static fora_err_t thread_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
+{
+    int64_t id, board, starter, created;
+    const char *ext;
+    fora_err_t err;
+    if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
+    if ((err = next_str(c, &ext, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, false, 0, &board, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_ID_NONE, &starter, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, false, 0, &created, diag)) != FORA_OK) return err;
+    if ((err = row_end(c, diag)) != FORA_OK) return err;
+    return fora_snapshot_add_thread(s, id, ext, board, starter, created, diag);
+}
+
+static const char *const post_cols[] = {"id", "thread_id", "author_id", "created_at", "reply_to"};
+static fora_err_t post_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
+{
+    int64_t id, thread, author, created, reply;
+    fora_err_t err;
+    if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, false, 0, &thread, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_ID_NONE, &author, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, false, 0, &created, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_ID_NONE, &reply, diag)) != FORA_OK) return err;
+    if ((err = row_end(c, diag)) != FORA_OK) return err;
+    return fora_snapshot_add_post(s, id, thread, author, created, reply, diag);
+}
+
+static const char *const event_cols[] = {"member_id", "kind", "occurred_at", "board_id"};
+static fora_err_t event_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
+{
+    int64_t member, at, board;
+    const char *kind;
+    fora_err_t err;
+    if ((err = next_i64(c, false, 0, &member, diag)) != FORA_OK) return err;
+    if ((err = next_str(c, &kind, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, false, 0, &at, diag)) != FORA_OK) return err;
+    if ((err = next_i64(c, true, FORA_ID_NONE, &board, diag)) != FORA_OK) return err;
+    if ((err = row_end(c, diag)) != FORA_OK) return err;
+    return fora_snapshot_add_event(s, member, kind, at, board, diag);
+}
+
+/*
+ * The epoch of a timestamptz column as whole seconds (floor, also before
+ * 1970).  extract() computes in numeric, which costs PostgreSQL about 0.4 us
+ * a row (4 s of a 10 M post load); date_part() computes
+ * (double)(microseconds) / 1e6, correctly rounded, which cannot round up to
+ * the next whole second while |seconds| < 2^33 (years 1698 to 2242): in that
+ * range its floor is exact.  Outside it, and for NULL, the exact numeric
+ * path is taken.
+ */
+#define EPOCH(col)                                                                                 \
+    "CASE WHEN " col " BETWEEN '1700-01-01 00:00:00+00' AND '2200-01-01 00:00:00+00'"              \
+    " THEN floor(date_part('epoch', " col "))::bigint"                                             \
+    " ELSE floor(extract(epoch FROM " col "))::bigint END"
+
+static const struct table {
+    const char *name;
+    const char *select; /* %s: the forum id */
+    const char *const *cols;
+    row_fn fn;
+} tables[] = {
+    /* clang-format off */
+    {"boards",
+     "SELECT id, ext_id, parent_id, category"
+     " FROM boards WHERE forum_id = %s ORDER BY id",
+     board_cols, board_row},
+    {"members",
+     "SELECT id, ext_id, " EPOCH("registered_at") ", status, " EPOCH("banned_at")
+     " FROM members WHERE forum_id = %s ORDER BY id",
+     member_cols, member_row},
+    {"threads",
+     "SELECT id, ext_id, board_id, starter_id, " EPOCH("created_at")
+     " FROM threads WHERE forum_id = %s ORDER BY id",
+     thread_cols, thread_row},
+    {"posts",
+     "SELECT id, thread_id, author_id, " EPOCH("created_at") ", reply_to"
+     " FROM posts WHERE forum_id = %s",
+     post_cols, post_row},
+    {"member_events",
+     "SELECT member_id, kind, " EPOCH("occurred_at") ", board_id"
+     " FROM member_events WHERE forum_id = %s",
+     event_cols, event_row},
+    /* clang-format on */
+};
+
+/*
+ * Streams one table through COPY and hands each row to its row function.
+ * After a row fails, the rest of the stream is drained (libpq offers no
+ * cheaper way back to an idle connection) and the first error returned.
+ */
+static fora_err_t copy_table(PGconn *conn, const struct table *t, const char *forum,
+                             fora_snapshot_t *s, fora_diag_t *diag)
+{
+    char select[1024], sql[1100];
+    fora_err_t err = FORA_OK;
+    char *buf = NULL;
+    int len;
+
+    snprintf(select, sizeof(select), t->select, forum);
+    snprintf(sql, sizeof(sql), "COPY (%s) TO STDOUT", select);
+    PGresult *res = PQexec(conn, sql);
+    char what[64];
+    snprintf(what, sizeof(what), "reading %s", t->name);
+    err = fora_db_check(res, PGRES_COPY_OUT, what, diag);
+    PQclear(res);
+    if (err != FORA_OK) return err;
+
+    cursor_t c;
+    memset(&c, 0, sizeof(c));
+    c.table = t->name;
+    c.cols = t->cols;
+    while ((len = PQgetCopyData(conn, &buf, 0)) > 0) {
+        c.line++;
+        if (err == FORA_OK) {
+            c.p = buf;
+            c.end = buf + len - (buf[len - 1] == '\n');
+            c.k = 0;
+            err = t->fn(s, &c, diag);
+        }
+        PQfreemem(buf);
+        buf = NULL;
+    }
+    if (len == -2) err = fora_diag_set(diag, FORA_EDB, "%s: %s", what, PQerrorMessage(conn));
+    /* the COPY's final status, then the end of the command */
+    while ((res = PQgetResult(conn)) != NULL) {
+        fora_err_t e = fora_db_check(res, PGRES_COMMAND_OK, what, diag);
+        if (err == FORA_OK) err = e;
+        PQclear(res);
+    }
+    return err;
+}
+
+fora_err_t fora_snapshot_load(PGconn *conn, int64_t forum_id, fora_snapshot_t **out,
+                              fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    fora_snapshot_t *s = NULL;
+    PGresult *res = NULL;
+    bool in_tx = false;
+    char forum[24];
+
+    *out = NULL;
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        return fora_diag_set(diag, FORA_EINVAL,
+                             "loading a snapshot: the connection is busy or inside a transaction");
+    snprintf(forum, sizeof(forum), "%" PRId64, forum_id);
+
+    /* one consistent view of all tables; read only so nothing can be written by mistake */
+    err = fora_db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", diag);
+    if (err != FORA_OK) goto out;
+    in_tx = true;
+
+    const char *params[] = {forum};
+    res = PQexecParams(conn, "SELECT name, timezone, data_version FROM forums WHERE id = $1", 1,
+                       NULL, params, NULL, NULL, 0);
+    if ((err = fora_db_check(res, PGRES_TUPLES_OK, "reading the forum", diag)) != FORA_OK) goto out;
+    if (PQntuples(res) != 1) {
+        err = fora_diag_set(diag, FORA_ENOTFOUND, "forum %s not found", forum);
+        goto out;
+    }
+    int64_t version = 0;
+    if (!parse_i64(PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), &version)) {
+        err = fora_diag_set(diag, FORA_EPARSE, "forum %s: bad data_version", forum);
+        goto out;
+    }
+    err = fora_snapshot_create(forum_id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), version, &s,
+                               diag);
+    if (err != FORA_OK) goto out;
+    PQclear(res);
+    res = NULL;
+
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+        if ((err = copy_table(conn, &tables[i], forum, s, diag)) != FORA_OK) goto out;
+
+    err = fora_db_exec(conn, "COMMIT", diag);
+    in_tx = false;
+    if (err != FORA_OK) goto out;
+    /* sorting happens after the transaction: no need to hold its snapshot open */
+    if ((err = fora_snapshot_finish(s, diag)) != FORA_OK) goto out;
+    *out = s;
+    s = NULL;
+out:
+    PQclear(res);
+    if (in_tx && PQstatus(conn) == CONNECTION_OK) PQclear(PQexec(conn, "ROLLBACK"));
+    fora_snapshot_destroy(s);
+    return err;
+}
+
+fora_err_t fora_forum_lookup(PGconn *conn, const char *name_or_id, int64_t *forum_id,
+                             fora_diag_t *diag)
+{
+    if (name_or_id == NULL || name_or_id[0] == '\0')
+        return fora_diag_set(diag, FORA_EINVAL, "no forum given");
+    size_t len = strlen(name_or_id);
+    bool numeric = strspn(name_or_id, "0123456789") == len;
+    int64_t id = 0;
+    if (numeric && !parse_i64(name_or_id, len, &id))
+        return fora_diag_set(diag, FORA_ENOTFOUND, "forum \"%s\" not found", name_or_id);
+
+    const char *params[] = {name_or_id};
+    PGresult *res = PQexecParams(conn,
+                                 numeric ? "SELECT id FROM forums WHERE id = $1::bigint"
+                                         : "SELECT id FROM forums WHERE name = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    fora_err_t err = fora_db_check(res, PGRES_TUPLES_OK, "looking up the forum", diag);
+    if (err == FORA_OK && PQntuples(res) != 1)
+        err = fora_diag_set(diag, FORA_ENOTFOUND, "forum \"%s\" not found", name_or_id);
+    if (err == FORA_OK && !parse_i64(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &id))
+        err = fora_diag_set(diag, FORA_EPARSE, "forum \"%s\": bad id", name_or_id);
+    if (err == FORA_OK) *forum_id = id;
+    PQclear(res);
+    return err;
+}
