@@ -65,7 +65,9 @@ CREATE TABLE threads (
 
 CREATE TABLE posts (
     id                bigint GENERATED ALWAYS AS IDENTITY,
-    forum_id          bigint NOT NULL REFERENCES forums ON DELETE CASCADE,
+    -- no direct key to forums: the thread's key below implies the forum, and
+    -- a forum's posts go with its threads (ON DELETE CASCADE)
+    forum_id          bigint NOT NULL,
     ext_id            text NOT NULL CHECK (ext_id <> ''),
     thread_id         bigint NOT NULL,
     -- copy of the thread's created_at: with the foreign key below it lets a
@@ -77,17 +79,28 @@ CREATE TABLE posts (
     PRIMARY KEY (forum_id, id),
     UNIQUE (forum_id, ext_id),
     FOREIGN KEY (forum_id, thread_id, thread_created_at)
-        REFERENCES threads (forum_id, id, created_at),
+        REFERENCES threads (forum_id, id, created_at) ON DELETE CASCADE,
     FOREIGN KEY (forum_id, author_id) REFERENCES members (forum_id, id),
     FOREIGN KEY (forum_id, reply_to) REFERENCES posts (forum_id, id),
     CHECK (created_at >= thread_created_at),
     CHECK (reply_to <> id)
 );
 
+-- Indexes on the referencing side of every foreign key: deleting a forum
+-- (ON DELETE CASCADE) or a member checks the rows that point at it, and
+-- without these each check would scan the table.  They also serve "posts by
+-- member", "replies to post" and "threads in board" look-ups.
+CREATE INDEX boards_parent ON boards (forum_id, parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX threads_board ON threads (forum_id, board_id);
+CREATE INDEX threads_starter ON threads (forum_id, starter_id) WHERE starter_id IS NOT NULL;
+CREATE INDEX posts_thread ON posts (forum_id, thread_id, thread_created_at);
+CREATE INDEX posts_author ON posts (forum_id, author_id) WHERE author_id IS NOT NULL;
+CREATE INDEX posts_reply_to ON posts (forum_id, reply_to) WHERE reply_to IS NOT NULL;
+
 -- non-posting activity: visits, clicks, downloads, ...
 CREATE TABLE member_events (
     id          bigint GENERATED ALWAYS AS IDENTITY,
-    forum_id    bigint NOT NULL REFERENCES forums ON DELETE CASCADE,
+    forum_id    bigint NOT NULL,     -- implied by the member's key below
     member_id   bigint NOT NULL,
     kind        text NOT NULL CHECK (kind ~ '^[a-z][a-z0-9_]{0,31}$'),
     occurred_at timestamptz NOT NULL,
@@ -95,9 +108,10 @@ CREATE TABLE member_events (
     PRIMARY KEY (forum_id, id),
     -- an event is its member, kind, time and board: importing it twice is a no-op
     UNIQUE NULLS NOT DISTINCT (forum_id, member_id, kind, occurred_at, board_id),
-    FOREIGN KEY (forum_id, member_id) REFERENCES members (forum_id, id),
+    FOREIGN KEY (forum_id, member_id) REFERENCES members (forum_id, id) ON DELETE CASCADE,
     FOREIGN KEY (forum_id, board_id) REFERENCES boards (forum_id, id)
 );
+CREATE INDEX member_events_board ON member_events (forum_id, board_id) WHERE board_id IS NOT NULL;
 
 -- pairs of accounts, across or within forums, known to be one person; kept in
 -- a canonical order (a < b) so each pair is stored once per source

@@ -42,6 +42,8 @@ typedef struct fora_import_opts {
     long max_errors;          /* bad rows that may be rejected instead of failing (0) */
     const char *rejects_path; /* where rejected rows are reported; NULL: no report */
     bool quiet;               /* no progress output */
+    int64_t bulk_min_rows;    /* a table's batch from this size is inserted in bulk
+                                 (keys and indexes rebuilt after); 0: 50000 */
 } fora_import_opts_t;
 
 typedef struct fora_import_stats {

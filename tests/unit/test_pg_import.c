@@ -57,6 +57,9 @@ static char *make_dir(void)
     return strdup(d);
 }
 
+/* 0: the default bulk threshold; 1: every table's batch goes the bulk way */
+static int64_t bulk_min_rows;
+
 static fora_err_t import_dir(const char *dir, const char *forum, long max_errors,
                              const char *rejects, fora_import_stats_t *st, fora_diag_t *diag)
 {
@@ -64,7 +67,8 @@ static fora_err_t import_dir(const char *dir, const char *forum, long max_errors
                             .format = "csv",
                             .quiet = true,
                             .max_errors = max_errors,
-                            .rejects_path = rejects};
+                            .rejects_path = rejects,
+                            .bulk_min_rows = bulk_min_rows};
     return fora_import_bundle(conn, dir, &o, st, diag);
 }
 
@@ -332,6 +336,37 @@ static void test_sample_bundle(void)
         ASSERT_EQ(st.changed[f], 0);
 }
 
+/* The schema's keys and indexes, as text: a bulk import must leave them as it found them. */
+static char *schema_fingerprint(void)
+{
+    PGresult *r = PQexec(conn, "SELECT string_agg(d, ';' ORDER BY d) FROM ("
+                               " SELECT conname || ':' || pg_get_constraintdef(oid) AS d"
+                               " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+                               " UNION ALL SELECT indexdef FROM pg_indexes"
+                               " WHERE schemaname = 'public') x");
+    ASSERT(PQresultStatus(r) == PGRES_TUPLES_OK);
+    char *s = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return s;
+}
+
+static void test_bulk_mode(void)
+{
+    char *before = schema_fingerprint();
+    ASSERT(strstr(before, "posts_forum_id_reply_to_fkey") != NULL);
+    ASSERT(strstr(before, "posts_author") != NULL);
+    bulk_min_rows = 1;
+    conn = fora_test_pg_fresh("fora_t_import_bulk");
+    /* the same cases again, every table's batch taking the bulk path */
+    test_base_import_and_reimport();
+    test_bad_input();
+    test_max_errors_rejects();
+    char *after = schema_fingerprint();
+    ASSERT_STR_EQ(after, before);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     conn = fora_test_pg_fresh("fora_t_import");
@@ -341,6 +376,9 @@ int main(void)
     FORA_RUN(test_bad_input);
     FORA_RUN(test_max_errors_rejects);
     FORA_RUN(test_sample_bundle);
+    PGconn *plain = conn;
+    FORA_RUN(test_bulk_mode);
     PQfinish(conn);
+    PQfinish(plain);
     return 0;
 }
