@@ -206,10 +206,11 @@ static fora_err_t row_end(const cursor_t *c, fora_diag_t *diag)
 
 typedef fora_err_t (*row_fn)(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag);
 
+/* (locals are zeroed only to quiet -O3 maybe-uninitialized false positives) */
 static const char *const board_cols[] = {"id", "ext_id", "parent_id", "category"};
 static fora_err_t board_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 {
-    int64_t id, parent;
+    int64_t id = 0, parent = 0;
     const char *ext, *cat;
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
@@ -223,7 +224,7 @@ static fora_err_t board_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 static const char *const member_cols[] = {"id", "ext_id", "registered_at", "status", "banned_at"};
 static fora_err_t member_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 {
-    int64_t id, reg, ban;
+    int64_t id = 0, reg = 0, ban = 0;
     const char *ext, *status;
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
@@ -238,7 +239,7 @@ static fora_err_t member_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 static const char *const thread_cols[] = {"id", "ext_id", "board_id", "starter_id", "created_at"};
 static fora_err_t thread_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 {
-    int64_t id, board, starter, created;
+    int64_t id = 0, board = 0, starter = 0, created = 0;
     const char *ext;
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
@@ -253,7 +254,7 @@ static fora_err_t thread_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 static const char *const post_cols[] = {"id", "thread_id", "author_id", "created_at", "reply_to"};
 static fora_err_t post_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 {
-    int64_t id, thread, author, created, reply;
+    int64_t id = 0, thread = 0, author = 0, created = 0, reply = 0;
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, false, 0, &thread, diag)) != FORA_OK) return err;
@@ -267,7 +268,7 @@ static fora_err_t post_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 static const char *const event_cols[] = {"member_id", "kind", "occurred_at", "board_id"};
 static fora_err_t event_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
 {
-    int64_t member, at, board;
+    int64_t member = 0, at = 0, board = 0;
     const char *kind;
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &member, diag)) != FORA_OK) return err;
