@@ -30,6 +30,7 @@
 
 #include "fora/csv.h"
 #include "fora/progress.h"
+#include "fora/timeparse.h"
 
 #define CHUNK_SIZE (256 * 1024) /* bytes handed to expat at a time */
 #define NO_ID INT32_MIN         /* "no member": missing or unknown user */
@@ -301,70 +302,13 @@ static bool parse_i32(const char *s, int32_t *out)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 /*
- * Parses a dump timestamp, "YYYY-MM-DDTHH:MM:SS" with an optional fraction of
- * 1 to 6 digits, UTC, into microseconds since 1970.
+ * Parses a dump timestamp ("YYYY-MM-DDTHH:MM:SS.fff", UTC) into microseconds
+ * since 1970, with the same strict parser the CSV importer uses.
  */
 static bool parse_ts(const char *s, int64_t *us)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':')
-        return false;
-    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-    int h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || se < 0 || se > 59)
-        return false;
-    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return false;
-    int64_t frac = 0;
-    const char *p = s + 19;
-    if (*p == '.') {
-        int n = 0;
-        for (p++; *p >= '0' && *p <= '9' && n < 6; p++, n++)
-            frac = frac * 10 + (*p - '0');
-        if (n == 0) return false;
-        for (; n < 6; n++)
-            frac *= 10;
-    }
-    if (*p != '\0') return false;
-    *us = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 * INT64_C(1000000) +
-          (int64_t)se * 1000000 + frac;
-    return true;
+    return fora_time_parse(s, strlen(s), us);
 }
 
 /* Writes us back in the dump's form: three fractional digits, six if needed. */
@@ -375,9 +319,9 @@ static void format_ts(int64_t us, char *buf, size_t size)
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     int64_t sod = secs - days * 86400;
     int64_t y;
-    int m, d;
-    civil_from_days(days, &y, &m, &d);
-    int n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m, d,
+    unsigned m, d;
+    fora_civil_from_days(days, &y, &m, &d);
+    int n = snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
                      (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
     if (n < 0 || (size_t)n >= size) return;
     if (frac % 1000 == 0)
