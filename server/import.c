@@ -115,11 +115,25 @@ static const char *staging_ddl =
     "CREATE TEMP TABLE stg_threads (line bigint, ext text, board text, starter text,"
     " created_at timestamptz) ON COMMIT DROP;"
     "CREATE TEMP TABLE stg_posts (line bigint, ext text, thread text, author text,"
-    " created_at timestamptz, reply_to text) ON COMMIT DROP;"
+    " created_at timestamptz, reply_to text,"
+    /* the id a new post will get, drawn from posts' own sequence while
+       copying, so replies within the bundle resolve in one join */
+    " id bigint NOT NULL DEFAULT nextval(pg_get_serial_sequence('posts', 'id')::regclass))"
+    " ON COMMIT DROP;"
     "CREATE TEMP TABLE stg_events (line bigint, member text, kind text,"
     " occurred_at timestamptz, board text) ON COMMIT DROP;"
     "CREATE TEMP TABLE stg_links (line bigint, member text, other_forum text,"
     " other_member text, source text) ON COMMIT DROP;";
+
+/* The staging columns that receive each file column, in file_specs order. */
+static const char *const staging_cols[FORA_FILE_COUNT][6] = {
+    [FORA_FILE_BOARDS] = {"ext", "parent", "category"},
+    [FORA_FILE_MEMBERS] = {"ext", "pseudonym", "registered_at", "status", "banned_at"},
+    [FORA_FILE_THREADS] = {"ext", "board", "starter", "created_at"},
+    [FORA_FILE_POSTS] = {"ext", "thread", "author", "created_at", "reply_to"},
+    [FORA_FILE_EVENTS] = {"member", "kind", "occurred_at", "board"},
+    [FORA_FILE_LINKS] = {"member", "other_forum", "other_member", "source"},
+};
 
 const char *fora_bundle_file_name(fora_bundle_file_t f)
 {
@@ -426,7 +440,11 @@ static fora_err_t load_file(importer_t *im, fora_bundle_file_t f)
     }
 
     char sql[128];
-    snprintf(sql, sizeof(sql), "COPY %s FROM STDIN", fs->staging);
+    /* the file's columns by name, so staging-only columns take their defaults */
+    size_t n = (size_t)snprintf(sql, sizeof(sql), "COPY %s (line", fs->staging);
+    for (int c = 0; c < fs->ncols; c++)
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", %s", staging_cols[f][c]);
+    snprintf(sql + n, sizeof(sql) - n, ") FROM STDIN");
     PGresult *res = PQexec(im->conn, sql);
     err = fora_db_check(res, PGRES_COPY_IN, "starting COPY", im->diag);
     PQclear(res);
@@ -730,24 +748,35 @@ static fora_err_t merge_members(importer_t *im)
     if ((err = check_duplicates(im, FORA_FILE_MEMBERS, "stg_members", "member_id")) != FORA_OK)
         return err;
     /* an empty field leaves what is known; a new value replaces it */
-    return run(im, "merging members",
-               "INSERT INTO members (forum_id, ext_id, pseudonym, registered_at, status, banned_at)"
-               " SELECT $1, ext, pseudonym, registered_at, COALESCE(status, ''), banned_at"
-               " FROM stg_members"
-               " ON CONFLICT (forum_id, ext_id) DO UPDATE SET"
-               " pseudonym = COALESCE(EXCLUDED.pseudonym, members.pseudonym),"
-               " registered_at = COALESCE(EXCLUDED.registered_at, members.registered_at),"
-               " status = CASE WHEN EXCLUDED.status = '' THEN members.status"
-               "          ELSE EXCLUDED.status END,"
-               " banned_at = COALESCE(EXCLUDED.banned_at, members.banned_at)"
-               " WHERE (EXCLUDED.pseudonym IS NOT NULL"
-               "        AND EXCLUDED.pseudonym IS DISTINCT FROM members.pseudonym)"
-               " OR (EXCLUDED.registered_at IS NOT NULL"
-               "     AND EXCLUDED.registered_at IS DISTINCT FROM members.registered_at)"
-               " OR (EXCLUDED.status <> '' AND EXCLUDED.status <> members.status)"
-               " OR (EXCLUDED.banned_at IS NOT NULL"
-               "     AND EXCLUDED.banned_at IS DISTINCT FROM members.banned_at)",
-               &im->stats->changed[FORA_FILE_MEMBERS]);
+    int64_t updated = 0, added = 0, rows;
+    if ((err = run(im, "updating members",
+                   "UPDATE members m SET"
+                   " pseudonym = COALESCE(s.pseudonym, m.pseudonym),"
+                   " registered_at = COALESCE(s.registered_at, m.registered_at),"
+                   " status = CASE WHEN COALESCE(s.status, '') = '' THEN m.status"
+                   "          ELSE s.status END,"
+                   " banned_at = COALESCE(s.banned_at, m.banned_at)"
+                   " FROM stg_members s WHERE m.forum_id = $1 AND m.ext_id = s.ext"
+                   " AND ((s.pseudonym IS NOT NULL AND s.pseudonym IS DISTINCT FROM m.pseudonym)"
+                   "  OR (s.registered_at IS NOT NULL"
+                   "      AND s.registered_at IS DISTINCT FROM m.registered_at)"
+                   "  OR (COALESCE(s.status, '') <> '' AND s.status <> m.status)"
+                   "  OR (s.banned_at IS NOT NULL AND s.banned_at IS DISTINCT FROM m.banned_at))",
+                   &updated)) != FORA_OK)
+        return err;
+    if ((err = run(im, "finding new members",
+                   "CREATE TEMP TABLE new_members ON COMMIT DROP AS SELECT s.* FROM stg_members s"
+                   " WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.forum_id = $1"
+                   " AND m.ext_id = s.ext)",
+                   &rows)) != FORA_OK)
+        return err;
+    err = bulk_insert(im, "members", rows, "merging members",
+                      "INSERT INTO members (forum_id, ext_id, pseudonym, registered_at, status,"
+                      " banned_at) SELECT $1, ext, pseudonym, registered_at,"
+                      " COALESCE(status, ''), banned_at FROM new_members",
+                      &added);
+    im->stats->changed[FORA_FILE_MEMBERS] = updated + added;
+    return err;
 }
 
 static fora_err_t merge_threads(importer_t *im)
@@ -793,31 +822,23 @@ static fora_err_t merge_posts(importer_t *im)
      * New posts get their ids from the table's own sequence here, so that a
      * reply to a post of the same bundle resolves in the same pass.
      */
-    PGresult *r = PQexec(im->conn, "SELECT quote_literal(pg_get_serial_sequence('posts', 'id'))");
-    if ((err = fora_db_check(r, PGRES_TUPLES_OK, "finding the posts sequence", im->diag)) !=
-        FORA_OK) {
-        PQclear(r);
-        return err;
-    }
-    char sql[2048];
-    snprintf(sql, sizeof(sql),
-             "CREATE TEMP TABLE res_posts ON COMMIT DROP AS"
-             " WITH r AS MATERIALIZED ("
-             "  SELECT s.line, s.ext, COALESCE(e.id, nextval(%s::regclass)) AS id,"
-             "  e.id IS NOT NULL AS existing, s.thread, t.id AS thread_id,"
-             "  t.created_at AS thread_created_at, s.author, m.id AS author_id,"
-             "  s.created_at, s.reply_to"
-             "  FROM stg_posts s"
-             "  LEFT JOIN posts e ON e.forum_id = $1 AND e.ext_id = s.ext"
-             "  LEFT JOIN threads t ON t.forum_id = $1 AND t.ext_id = s.thread"
-             "  LEFT JOIN members m ON m.forum_id = $1 AND m.ext_id = s.author)"
-             " SELECT r.*, COALESCE(x.id, p.id) AS reply_id,"
-             " x.id IS NOT NULL AS reply_in_batch"
-             " FROM r LEFT JOIN r x ON x.ext = r.reply_to"
-             " LEFT JOIN posts p ON x.id IS NULL AND p.forum_id = $1"
-             " AND p.ext_id = r.reply_to",
-             PQgetvalue(r, 0, 0));
-    PQclear(r);
+    /*
+     * A post already stored keeps its id; a new one takes the id drawn in
+     * staging.  A reply target is looked up among stored posts first, then
+     * among the bundle's new ones.
+     */
+    const char *sql =
+        "CREATE TEMP TABLE res_posts ON COMMIT DROP AS"
+        " SELECT s.line, s.ext, COALESCE(e.id, s.id) AS id, e.id IS NOT NULL AS existing,"
+        " s.thread, t.id AS thread_id, t.created_at AS thread_created_at, s.author,"
+        " m.id AS author_id, s.created_at, s.reply_to, COALESCE(p.id, x.id) AS reply_id,"
+        " p.id IS NULL AND x.id IS NOT NULL AS reply_in_batch"
+        " FROM stg_posts s"
+        " LEFT JOIN posts e ON e.forum_id = $1 AND e.ext_id = s.ext"
+        " LEFT JOIN threads t ON t.forum_id = $1 AND t.ext_id = s.thread"
+        " LEFT JOIN members m ON m.forum_id = $1 AND m.ext_id = s.author"
+        " LEFT JOIN posts p ON p.forum_id = $1 AND p.ext_id = s.reply_to"
+        " LEFT JOIN stg_posts x ON x.ext = s.reply_to";
     if ((err = run(im, "resolving posts", sql, NULL)) != FORA_OK) return err;
     static const struct {
         const char *field, *reason, *sql;
