@@ -115,11 +115,7 @@ static const char *staging_ddl =
     "CREATE TEMP TABLE stg_threads (line bigint, ext text, board text, starter text,"
     " created_at timestamptz) ON COMMIT DROP;"
     "CREATE TEMP TABLE stg_posts (line bigint, ext text, thread text, author text,"
-    " created_at timestamptz, reply_to text,"
-    /* the id a new post will get, drawn from posts' own sequence while
-       copying, so replies within the bundle resolve in one join */
-    " id bigint NOT NULL DEFAULT nextval(pg_get_serial_sequence('posts', 'id')::regclass))"
-    " ON COMMIT DROP;"
+    " created_at timestamptz, reply_to text, id bigint) ON COMMIT DROP;"
     "CREATE TEMP TABLE stg_events (line bigint, member text, kind text,"
     " occurred_at timestamptz, board text) ON COMMIT DROP;"
     "CREATE TEMP TABLE stg_links (line bigint, member text, other_forum text,"
@@ -1192,6 +1188,18 @@ fora_err_t fora_import_bundle(PGconn *conn, const char *dir, const fora_import_o
         goto out;
     if ((err = upsert_forum(&im)) != FORA_OK) goto out;
     if ((err = fora_db_exec(conn, staging_ddl, diag)) != FORA_OK) goto out;
+    /*
+     * A new post's id is drawn from posts' own sequence while copying, so
+     * replies within the bundle resolve in one join.  The sequence is named
+     * once here: a default calling pg_get_serial_sequence() would look it up
+     * for every row.
+     */
+    if ((err = fora_db_exec(conn,
+                            "DO $$ BEGIN EXECUTE format('ALTER TABLE stg_posts ALTER id"
+                            " SET DEFAULT nextval(%L::regclass)',"
+                            " pg_get_serial_sequence('posts', 'id')); END $$",
+                            diag)) != FORA_OK)
+        goto out;
     for (int f = 0; f < FORA_FILE_COUNT; f++)
         if (im.path[f][0] && (err = load_file(&im, (fora_bundle_file_t)f)) != FORA_OK) goto out;
     static fora_err_t (*const merge[])(importer_t *) = {merge_boards, merge_members, merge_threads,
