@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 
+echo "== clang-format check"
+find server analysis include tests -name '*.[ch]' -print0 | xargs -0 clang-format --dry-run --Werror
+
 echo "== build (warnings are errors)"
 FORA_BUILD_DIR=build ./scripts/build.sh -DFORA_WERROR=ON -DFORA_SANITIZE=
 echo "== ctest"
