@@ -149,7 +149,8 @@ typedef struct importer {
     bool have_source, have_timezone;
     char forum_id[24]; /* as text, the $1 of every statement */
     fora_csv_writer_t *rejects;
-    long errors; /* rows rejected so far */
+    long errors;           /* rows rejected so far */
+    char bulk_tables[160]; /* tables inserted in bulk, comma-separated */
     char *copybuf;
     size_t copylen, copycap;
 } importer_t;
@@ -660,6 +661,11 @@ static fora_err_t bulk_insert(importer_t *im, const char *table, int64_t rows, c
                 goto out;
     }
     if ((err = run(im, what, sql, affected)) != FORA_OK) goto out;
+    if (bulk) {
+        size_t used = strlen(im->bulk_tables);
+        snprintf(im->bulk_tables + used, sizeof(im->bulk_tables) - used, "%s%s", used ? ", " : "",
+                 table);
+    }
     for (int i = 0; bulk && i < PQntuples(defs); i++)
         if ((err = fora_db_exec(im->conn, PQgetvalue(defs, i, 1), im->diag)) != FORA_OK) goto out;
 out:
@@ -1214,6 +1220,19 @@ fora_err_t fora_import_bundle(PGconn *conn, const char *dir, const fora_import_o
     if ((err = finish_import(&im)) != FORA_OK) goto out;
     if ((err = fora_db_exec(conn, "COMMIT", diag)) != FORA_OK) goto out;
     in_tx = false;
+    if (im.bulk_tables[0]) {
+        /*
+         * Tables that grew in bulk get fresh planner statistics now, not at
+         * autovacuum's leisure: the next import's joins and the snapshot
+         * loader plan on them.  The data is committed; a failure here only
+         * warns.
+         */
+        char sql[200];
+        fora_diag_t warn = FORA_DIAG_INIT;
+        snprintf(sql, sizeof(sql), "ANALYZE %s", im.bulk_tables);
+        if (fora_db_exec(conn, sql, &warn) != FORA_OK && !opts->quiet)
+            fprintf(stderr, "fora: warning: %s\n", warn.msg);
+    }
 out:
     if (in_tx) PQclear(PQexec(conn, "ROLLBACK"));
     if (err != FORA_OK) stats->data_version = 0;
