@@ -9,7 +9,8 @@ packages=(
     libigraph-dev libgsl-dev libmicrohttpd-dev libjansson-dev libpq-dev
     libexpat1-dev zlib1g-dev
     postgresql-15 postgresql-client-15
-    curl python3
+    curl python3 clang-format
+    r-base-core r-cran-survival
 )
 
 missing=()

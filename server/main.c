@@ -25,6 +25,8 @@ static const struct {
     {"recompute", fora_cmd_recompute, "run a forum's analyses as a new analysis run"},
     {"serve", fora_cmd_serve, "serve the HTTP API"},
     {"show", fora_cmd_show, "print the JSON of an API route, without a server"},
+    {"survival", fora_cmd_survival,
+     "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
 };
 
 static void usage(FILE *out)
