@@ -1,11 +1,11 @@
 /*
  * server/snapshot_load.c - one forum from PostgreSQL into a fora_snapshot_t.
  *
- * Why COPY in text format: it streams rows without building a PGresult for a
- * whole table (10 M posts would need gigabytes), and its text rows are cheap
- * to parse in place.  Times are selected as floor(epoch) bigints, so there is
- * no timestamp parsing on this side; timestamps with time zone are absolute,
- * so the session's TimeZone does not matter.
+ * Why COPY in binary format: it streams rows without building a PGresult for
+ * a whole table (10 M posts would need gigabytes), and binary rows cost the
+ * server no number or timestamp formatting and this side no parsing: ids
+ * are big-endian int8s, times int8 microseconds since 2000-01-01 UTC
+ * (absolute, so the session's TimeZone does not matter).
  *
  * Boards, members and threads are read in id order (their index order is
  * then the same on every load, which keeps analysis results reproducible);
@@ -14,7 +14,6 @@
  */
 #include "fora/snapshot_load.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,83 +22,27 @@
 #include "fora/db.h"
 
 /*
- * A cursor over one COPY text row.  The row (as PQgetCopyData returns it)
- * ends in '\n' followed by a NUL; fields are separated by '\t', and text
- * fields are cut out in place (NUL-terminated where their tab was).
+ * A cursor over one binary COPY row: an int16 field count, then per field an
+ * int32 length (-1 for NULL) and that many bytes, all big-endian.
  */
 typedef struct cursor {
-    char *p;                 /* start of the next field */
-    char *end;               /* the row's '\n' (or its end) */
-    int k;                   /* index of the next field */
-    const char *table;       /* for messages */
-    const char *const *cols; /* column names, for messages */
-    int64_t line;            /* 1-based row number within the COPY */
+    const unsigned char *p;   /* the next unread byte */
+    const unsigned char *end; /* one past the row */
+    int k;                    /* index of the next field */
+    int nfields;              /* the row's field count */
+    const char *table;        /* for messages */
+    const char *const *cols;  /* column names, for messages */
+    int64_t line;             /* 1-based row number within the COPY */
+    char text[2][256];        /* NUL-terminated copies of the row's text fields */
+    int ntext;                /* text slots used in this row */
 } cursor_t;
+
+/* PostgreSQL's epoch (2000-01-01) in Unix microseconds. */
+#define PG_EPOCH_USEC INT64_C(946684800000000)
 
 /* ---------------------------------------------------------------------- */
 /* parsing                                                                  */
 /* ---------------------------------------------------------------------- */
-
-/*
- * Decodes COPY text escapes in place (\\, \t, \n, \r, \b, \f, \v, octal
- * \NNN, hex \xHH; any other escaped character stands for itself) and
- * returns the new length.
- */
-static size_t copy_unescape(char *s, size_t len)
-{
-    char *w = s, *r = s, *end = s + len;
-    while (r < end) {
-        if (*r != '\\' || r + 1 == end) {
-            *w++ = *r++;
-            continue;
-        }
-        r++;
-        char c = *r++;
-        switch (c) {
-        case 'b':
-            *w++ = '\b';
-            break;
-        case 'f':
-            *w++ = '\f';
-            break;
-        case 'n':
-            *w++ = '\n';
-            break;
-        case 'r':
-            *w++ = '\r';
-            break;
-        case 't':
-            *w++ = '\t';
-            break;
-        case 'v':
-            *w++ = '\v';
-            break;
-        case 'x': {
-            int v = 0, k = 0;
-            while (k < 2 && r < end && isxdigit((unsigned char)*r)) {
-                char h = *r++;
-                v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-                k++;
-            }
-            *w++ = k ? (char)v : 'x';
-            break;
-        }
-        default:
-            if (c >= '0' && c <= '7') {
-                int v = c - '0', k = 1;
-                while (k < 3 && r < end && *r >= '0' && *r <= '7') {
-                    v = v * 8 + (*r++ - '0');
-                    k++;
-                }
-                *w++ = (char)v;
-            } else {
-                *w++ = c;
-            }
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
-}
 
 /* Parses a decimal int64 (optional '-'); false on junk or overflow. */
 static bool parse_i64(const char *s, size_t len, int64_t *out)
@@ -123,69 +66,103 @@ static bool parse_i64(const char *s, size_t len, int64_t *out)
     return true;
 }
 
-static fora_err_t field_error(const cursor_t *c, const char *fmt, const char *arg,
-                              fora_diag_t *diag)
+static fora_err_t field_error(const cursor_t *c, const char *what, fora_diag_t *diag)
 {
-    char what[128];
-    snprintf(what, sizeof(what), fmt, arg);
     return fora_diag_set(diag, FORA_EPARSE, "%s row %" PRId64 ": column %s: %s", c->table, c->line,
-                         c->cols[c->k], what);
+                         c->k < c->nfields ? c->cols[c->k] : "?", what);
 }
 
-/* Cuts out the next field: *start, *len; false when the row has no more fields. */
-static bool next_field(cursor_t *c, char **start, size_t *len, bool *escaped)
+static uint32_t be32(const unsigned char *p)
 {
-    char *p = c->p, *q = p;
-    bool esc = false;
-    if (p > c->end) return false;
-    while (q < c->end && *q != '\t') {
-        esc |= *q == '\\';
-        q++;
-    }
-    *start = p;
-    *len = (size_t)(q - p);
-    *escaped = esc;
-    *q = '\0';
-    c->p = q + 1;
-    return true;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* The next field as an int64; `none` for NULL when nullable.  EPARSE otherwise. */
+static int64_t be64(const unsigned char *p)
+{
+    return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
+}
+
+/*
+ * The next field's bytes: *data and *len, *data NULL for SQL NULL.  EPARSE
+ * when the row has no more fields or a length runs past its end.
+ */
+static fora_err_t next_field(cursor_t *c, const unsigned char **data, int32_t *len,
+                             fora_diag_t *diag)
+{
+    if (c->k >= c->nfields || c->end - c->p < 4) return field_error(c, "missing", diag);
+    int32_t n = (int32_t)be32(c->p);
+    c->p += 4;
+    if (n < 0) {
+        *data = NULL;
+        *len = 0;
+        return FORA_OK;
+    }
+    if (c->end - c->p < n) return field_error(c, "truncated", diag);
+    *data = c->p;
+    *len = n;
+    c->p += n;
+    return FORA_OK;
+}
+
+/* The next field as an int8; `none` for NULL when nullable.  EPARSE otherwise. */
 static fora_err_t next_i64(cursor_t *c, bool nullable, int64_t none, int64_t *out,
                            fora_diag_t *diag)
 {
-    char *f;
-    size_t len;
-    bool esc;
-    if (!next_field(c, &f, &len, &esc)) return field_error(c, "%smissing", "", diag);
-    if (esc) {
-        if (len == 2 && f[1] == 'N') {
-            if (!nullable) return field_error(c, "%sNULL", "", diag);
-            *out = none;
-            c->k++;
-            return FORA_OK;
-        }
-        return field_error(c, "bad integer \"%s\"", f, diag);
+    const unsigned char *f = NULL;
+    int32_t len = 0;
+    fora_err_t err = next_field(c, &f, &len, diag);
+    if (err != FORA_OK) return err;
+    if (f == NULL) {
+        if (!nullable) return field_error(c, "NULL", diag);
+        *out = none;
+    } else if (len != 8) {
+        return field_error(c, "not an int8", diag);
+    } else {
+        *out = be64(f);
     }
-    if (!parse_i64(f, len, out)) return field_error(c, "bad integer \"%s\"", f, diag);
     c->k++;
     return FORA_OK;
 }
 
-/* The next field as a string (NULL for SQL NULL), unescaped in place. */
+/*
+ * The next field as a timestamptz in Unix seconds (floor, also before
+ * 1970); FORA_TIME_NONE for NULL when nullable.  Infinite times are refused.
+ */
+static fora_err_t next_time(cursor_t *c, bool nullable, int64_t *out, fora_diag_t *diag)
+{
+    int64_t us = 0;
+    fora_err_t err = next_i64(c, nullable, INT64_MIN, &us, diag);
+    if (err != FORA_OK) return err;
+    if (us == INT64_MIN && nullable) {
+        *out = FORA_TIME_NONE;
+        return FORA_OK;
+    }
+    c->k--; /* for the message, if any */
+    if (us == INT64_MIN || us == INT64_MAX) return field_error(c, "infinite timestamp", diag);
+    c->k++;
+    int64_t unix_us = us + PG_EPOCH_USEC;
+    int64_t q = unix_us / 1000000;
+    *out = (unix_us % 1000000 < 0) ? q - 1 : q;
+    return FORA_OK;
+}
+
+/* The next field as a NUL-terminated string (NULL for SQL NULL). */
 static fora_err_t next_str(cursor_t *c, const char **out, fora_diag_t *diag)
 {
-    char *f;
-    size_t len;
-    bool esc;
-    if (!next_field(c, &f, &len, &esc)) return field_error(c, "%smissing", "", diag);
-    *out = f;
-    if (esc) {
-        if (len == 2 && f[1] == 'N') {
-            *out = NULL;
-        } else if (copy_unescape(f, len) != strlen(f)) {
-            return field_error(c, "%scontains a NUL byte", "", diag);
-        }
+    const unsigned char *f = NULL;
+    int32_t len = 0;
+    fora_err_t err = next_field(c, &f, &len, diag);
+    if (err != FORA_OK) return err;
+    if (f == NULL) {
+        *out = NULL;
+    } else {
+        /* text columns are bounded by the schema (ids 128 bytes, labels 64) */
+        if (c->ntext == 2 || (size_t)len >= sizeof(c->text[0]) || memchr(f, 0, (size_t)len))
+            return field_error(c, "text too long or holding a NUL byte", diag);
+        char *t = c->text[c->ntext++];
+        memcpy(t, f, (size_t)len);
+        t[len] = '\0';
+        *out = t;
     }
     c->k++;
     return FORA_OK;
@@ -194,9 +171,9 @@ static fora_err_t next_str(cursor_t *c, const char **out, fora_diag_t *diag)
 /* Checks that the row has no field left. */
 static fora_err_t row_end(const cursor_t *c, fora_diag_t *diag)
 {
-    if (c->p <= c->end)
-        return fora_diag_set(diag, FORA_EPARSE, "%s row %" PRId64 ": more than %d fields", c->table,
-                             c->line, c->k);
+    if (c->k != c->nfields || c->p != c->end)
+        return fora_diag_set(diag, FORA_EPARSE, "%s row %" PRId64 ": %d fields, expected %d",
+                             c->table, c->line, c->nfields, c->k);
     return FORA_OK;
 }
 
@@ -229,9 +206,9 @@ static fora_err_t member_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
     if ((err = next_str(c, &ext, diag)) != FORA_OK) return err;
-    if ((err = next_i64(c, true, FORA_TIME_NONE, &reg, diag)) != FORA_OK) return err;
+    if ((err = next_time(c, true, &reg, diag)) != FORA_OK) return err;
     if ((err = next_str(c, &status, diag)) != FORA_OK) return err;
-    if ((err = next_i64(c, true, FORA_TIME_NONE, &ban, diag)) != FORA_OK) return err;
+    if ((err = next_time(c, true, &ban, diag)) != FORA_OK) return err;
     if ((err = row_end(c, diag)) != FORA_OK) return err;
     return fora_snapshot_add_member(s, id, ext, reg, status, ban, diag);
 }
@@ -246,7 +223,7 @@ static fora_err_t thread_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
     if ((err = next_str(c, &ext, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, false, 0, &board, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, true, FORA_ID_NONE, &starter, diag)) != FORA_OK) return err;
-    if ((err = next_i64(c, false, 0, &created, diag)) != FORA_OK) return err;
+    if ((err = next_time(c, false, &created, diag)) != FORA_OK) return err;
     if ((err = row_end(c, diag)) != FORA_OK) return err;
     return fora_snapshot_add_thread(s, id, ext, board, starter, created, diag);
 }
@@ -259,7 +236,7 @@ static fora_err_t post_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
     if ((err = next_i64(c, false, 0, &id, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, false, 0, &thread, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, true, FORA_ID_NONE, &author, diag)) != FORA_OK) return err;
-    if ((err = next_i64(c, false, 0, &created, diag)) != FORA_OK) return err;
+    if ((err = next_time(c, false, &created, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, true, FORA_ID_NONE, &reply, diag)) != FORA_OK) return err;
     if ((err = row_end(c, diag)) != FORA_OK) return err;
     return fora_snapshot_add_post(s, id, thread, author, created, reply, diag);
@@ -273,25 +250,14 @@ static fora_err_t event_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
     fora_err_t err;
     if ((err = next_i64(c, false, 0, &member, diag)) != FORA_OK) return err;
     if ((err = next_str(c, &kind, diag)) != FORA_OK) return err;
-    if ((err = next_i64(c, false, 0, &at, diag)) != FORA_OK) return err;
+    if ((err = next_time(c, false, &at, diag)) != FORA_OK) return err;
     if ((err = next_i64(c, true, FORA_ID_NONE, &board, diag)) != FORA_OK) return err;
     if ((err = row_end(c, diag)) != FORA_OK) return err;
     return fora_snapshot_add_event(s, member, kind, at, board, diag);
 }
 
-/*
- * The epoch of a timestamptz column as whole seconds (floor, also before
- * 1970).  extract() computes in numeric, which costs PostgreSQL about 0.4 us
- * a row (4 s of a 10 M post load); date_part() computes
- * (double)(microseconds) / 1e6, correctly rounded, which cannot round up to
- * the next whole second while |seconds| < 2^33 (years 1698 to 2242): in that
- * range its floor is exact.  Outside it, and for NULL, the exact numeric
- * path is taken.
- */
-#define EPOCH(col)                                                                                 \
-    "CASE WHEN " col " BETWEEN '1700-01-01 00:00:00+00' AND '2200-01-01 00:00:00+00'"              \
-    " THEN floor(date_part('epoch', " col "))::bigint"                                             \
-    " ELSE floor(extract(epoch FROM " col "))::bigint END"
+/* Times travel as binary timestamptz and are converted by next_time(). */
+#define EPOCH(col) col
 
 static const struct table {
     const char *name;
@@ -337,7 +303,7 @@ static fora_err_t copy_table(PGconn *conn, const struct table *t, const char *fo
     int len;
 
     snprintf(select, sizeof(select), t->select, forum);
-    snprintf(sql, sizeof(sql), "COPY (%s) TO STDOUT", select);
+    snprintf(sql, sizeof(sql), "COPY (%s) TO STDOUT (FORMAT binary)", select);
     PGresult *res = PQexec(conn, sql);
     char what[64];
     snprintf(what, sizeof(what), "reading %s", t->name);
@@ -345,21 +311,43 @@ static fora_err_t copy_table(PGconn *conn, const struct table *t, const char *fo
     PQclear(res);
     if (err != FORA_OK) return err;
 
+    static const unsigned char signature[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
+                                                '\n', 0377, '\r', '\n', 0};
     cursor_t c;
     memset(&c, 0, sizeof(c));
     c.table = t->name;
     c.cols = t->cols;
+    bool header = true, trailer = false;
     while ((len = PQgetCopyData(conn, &buf, 0)) > 0) {
-        c.line++;
-        if (err == FORA_OK) {
-            c.p = buf;
-            c.end = buf + len - (buf[len - 1] == '\n');
-            c.k = 0;
-            err = t->fn(s, &c, diag);
+        const unsigned char *p = (const unsigned char *)buf, *end = p + len;
+        if (err == FORA_OK && header) {
+            /* the file header rides in front of the first row */
+            if (len < 19 || memcmp(p, signature, 11) != 0 || end - (p + 19) < (long)be32(p + 15))
+                err = fora_diag_set(diag, FORA_EPARSE, "%s: bad binary COPY header", t->name);
+            else
+                p += 19 + be32(p + 15);
+            header = false;
+        }
+        if (err == FORA_OK && end - p >= 2) {
+            int16_t nf = (int16_t)(p[0] << 8 | p[1]);
+            if (nf == -1) {
+                trailer = true;
+            } else {
+                c.line++;
+                c.p = p + 2;
+                c.end = end;
+                c.k = 0;
+                c.nfields = nf;
+                c.ntext = 0;
+                err = t->fn(s, &c, diag);
+            }
         }
         PQfreemem(buf);
         buf = NULL;
     }
+    if (err == FORA_OK && len == -1 && !trailer)
+        err =
+            fora_diag_set(diag, FORA_EPARSE, "%s: binary COPY ended without its trailer", t->name);
     if (len == -2) err = fora_diag_set(diag, FORA_EDB, "%s: %s", what, PQerrorMessage(conn));
     /* the COPY's final status, then the end of the command */
     while ((res = PQgetResult(conn)) != NULL) {
