@@ -256,9 +256,6 @@ static fora_err_t event_row(fora_snapshot_t *s, cursor_t *c, fora_diag_t *diag)
     return fora_snapshot_add_event(s, member, kind, at, board, diag);
 }
 
-/* Times travel as binary timestamptz and are converted by next_time(). */
-#define EPOCH(col) col
-
 static const struct table {
     const char *name;
     const char *select; /* %s: the forum id */
@@ -271,19 +268,19 @@ static const struct table {
      " FROM boards WHERE forum_id = %s ORDER BY id",
      board_cols, board_row},
     {"members",
-     "SELECT id, ext_id, " EPOCH("registered_at") ", status, " EPOCH("banned_at")
+     "SELECT id, ext_id, registered_at, status, banned_at"
      " FROM members WHERE forum_id = %s ORDER BY id",
      member_cols, member_row},
     {"threads",
-     "SELECT id, ext_id, board_id, starter_id, " EPOCH("created_at")
+     "SELECT id, ext_id, board_id, starter_id, created_at"
      " FROM threads WHERE forum_id = %s ORDER BY id",
      thread_cols, thread_row},
     {"posts",
-     "SELECT id, thread_id, author_id, " EPOCH("created_at") ", reply_to"
+     "SELECT id, thread_id, author_id, created_at, reply_to"
      " FROM posts WHERE forum_id = %s",
      post_cols, post_row},
     {"member_events",
-     "SELECT member_id, kind, " EPOCH("occurred_at") ", board_id"
+     "SELECT member_id, kind, occurred_at, board_id"
      " FROM member_events WHERE forum_id = %s",
      event_cols, event_row},
     /* clang-format on */
