@@ -298,24 +298,32 @@ static fora_err_t cluster_initdb(const cluster_paths_t *p, fora_diag_t *diag)
         return pg_failed(p, "initdb", log, diag);
     }
     /*
-     * Settings for an analysis workload on one machine: larger WAL so bulk
-     * imports do not checkpoint constantly, and asynchronous commit (a crash
-     * may lose the last commits, never corrupt data).
+     * Settings for an analysis workload on one machine: shared buffers sized
+     * to the machine (an eighth of its memory, 128 MB to 4 GB), larger WAL so
+     * bulk imports do not checkpoint constantly, and asynchronous commit (a
+     * crash may lose the last commits, never corrupt data).  The socket is
+     * the owner's only: it trusts whoever connects, so no other local
+     * account may reach it (root still can, as everywhere).
      */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    long long mb = pages > 0 && page > 0 ? (long long)pages / 1024 * page / 1024 / 8 : 128;
+    if (mb < 128) mb = 128;
+    if (mb > 4096) mb = 4096;
     char conf[PATH_MAX];
     snprintf(conf, sizeof(conf), "%s/postgresql.conf", p->pgdata);
     FILE *f = fopen(conf, "a");
     if (f == NULL)
         return fora_diag_set(diag, FORA_EIO, "could not append to \"%s\": %s", conf,
                              strerror(errno));
-    fputs("\n# added by fora for its embedded cluster\n"
-          "shared_buffers = 256MB\n"
-          "max_wal_size = 4GB\n"
-          "synchronous_commit = off\n"
-          "wal_level = minimal\n"
-          "max_wal_senders = 0\n"
-          "unix_socket_permissions = 0777\n",
-          f);
+    fprintf(f,
+            "\n# added by fora for its embedded cluster\n"
+            "shared_buffers = %lldMB\n"
+            "max_wal_size = 4GB\n"
+            "synchronous_commit = off\n"
+            "wal_level = minimal\n"
+            "max_wal_senders = 0\n"
+            "unix_socket_permissions = 0700\n",
+            mb);
     if (fclose(f) != 0) return fora_diag_set(diag, FORA_EIO, "could not write \"%s\"", conf);
     return FORA_OK;
 }
