@@ -314,15 +314,11 @@ static bool parse_ts(const char *s, int64_t *us)
 /* Writes us back in the dump's form: three fractional digits, six if needed. */
 static void format_ts(int64_t us, char *buf, size_t size)
 {
-    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-    int64_t frac = us - secs * 1000000;
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t sod = secs - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    fora_civil_from_days(days, &y, &m, &d);
-    int n = snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
-                     (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+    fora_civil_time_t t;
+    fora_time_split(us, &t);
+    int frac = (int)t.usec;
+    int n = snprintf(buf, size, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)t.year, t.month,
+                     t.day, t.hour, t.minute, t.second);
     if (n < 0 || (size_t)n >= size) return;
     if (frac % 1000 == 0)
         snprintf(buf + n, size - (size_t)n, ".%03d", (int)(frac / 1000));

@@ -129,16 +129,22 @@ bool fora_time_parse(const char *s, size_t len, int64_t *usec)
     return true;
 }
 
-size_t fora_time_format_pg(int64_t usec, char *buf)
+void fora_time_split(int64_t usec, fora_civil_time_t *out)
 {
     int64_t secs = usec >= 0 ? usec / 1000000 : -((-usec + 999999) / 1000000);
-    int64_t frac = usec - secs * 1000000;
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     int64_t rem = secs - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    fora_civil_from_days(days, &y, &m, &d);
-    return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld+00",
-                            (long long)y, m, d, (long long)(rem / 3600), (long long)(rem / 60 % 60),
-                            (long long)(rem % 60), (long long)frac);
+    fora_civil_from_days(days, &out->year, &out->month, &out->day);
+    out->hour = (unsigned)(rem / 3600);
+    out->minute = (unsigned)(rem / 60 % 60);
+    out->second = (unsigned)(rem % 60);
+    out->usec = (unsigned)(usec - secs * 1000000);
+}
+
+size_t fora_time_format_pg(int64_t usec, char *buf)
+{
+    fora_civil_time_t t;
+    fora_time_split(usec, &t);
+    return (size_t)snprintf(buf, 32, "%04lld-%02u-%02u %02u:%02u:%02u.%06u+00", (long long)t.year,
+                            t.month, t.day, t.hour, t.minute, t.second, t.usec);
 }

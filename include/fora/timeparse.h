@@ -29,6 +29,17 @@ bool fora_time_parse(const char *s, size_t len, int64_t *usec);
  */
 size_t fora_time_format_pg(int64_t usec, char *buf);
 
+/* A UTC instant split into calendar fields. */
+typedef struct fora_civil_time {
+    int64_t year;
+    unsigned month, day;           /* 1-based */
+    unsigned hour, minute, second; /* 0-based */
+    unsigned usec;                 /* 0..999999 */
+} fora_civil_time_t;
+
+/* Splits microseconds since 1970 (negative allowed) into UTC calendar fields. */
+void fora_time_split(int64_t usec, fora_civil_time_t *out);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 int64_t fora_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The inverse of fora_days_from_civil. */
