@@ -88,7 +88,7 @@ typedef struct conn_pool {
     pthread_mutex_t mu;
     PGconn *idle[POOL_MAX];
     int nidle;
-    const fora_cli_t *cli;
+    fora_dbconf_t db; /* always a plain connection string: see fora_cmd_serve() */
 } conn_pool_t;
 
 /* Borrows a connection; NULL when the database cannot be reached. */
@@ -101,9 +101,7 @@ static PGconn *pool_get(conn_pool_t *p)
     if (conn && PQstatus(conn) == CONNECTION_OK) return conn;
     PQfinish(conn);
     fora_diag_t diag = FORA_DIAG_INIT;
-    fora_dbconf_t db = p->cli->db;
-    db.quiet = true;
-    if (fora_db_connect(&db, &conn, &diag) != FORA_OK) {
+    if (fora_db_connect(&p->db, &conn, &diag) != FORA_OK) {
         fprintf(stderr, "{\"level\":\"error\",\"msg\":\"database unreachable\"}\n");
         return NULL;
     }
@@ -284,7 +282,18 @@ int fora_cmd_serve(int argc, char **argv)
 
     server_t srv = {0};
     pthread_mutex_init(&srv.pool.mu, NULL);
-    srv.pool.cli = &cli;
+    /*
+     * Request threads only ever connect: they never start the embedded
+     * cluster (that forks and can take seconds).  If it is stopped, requests
+     * get 503 until it is started again, and then reconnect.
+     */
+    char conninfo[1024];
+    if (fora_db_conninfo(&cli.db, NULL, conninfo, sizeof(conninfo), &diag) != FORA_OK) {
+        PQfinish(conn);
+        return fora_cli_fail(&diag);
+    }
+    srv.pool.db.url = conninfo;
+    srv.pool.db.quiet = true;
     pool_put(&srv.pool, conn);
 
     /* block the stop signals in every thread; the main thread waits for them */

@@ -62,6 +62,27 @@ expect_exit 0 "$fora" show "/v1/forums/beer/summary?run=1"
 [ "$(json "d['summary']['posts']")" = 6815 ] || fail "earlier run"
 expect_exit 4 "$fora" recompute --forum nosuch
 
+# a run left 'running' by a process that died is marked failed by the next
+# recompute, and the results served stay those of the last completed run
+sql "INSERT INTO analysis_runs (forum_id, watermark) SELECT id, data_version FROM forums WHERE name = 'beer'" >/dev/null
+ghost=$(sql "SELECT max(id) FROM analysis_runs")
+expect_exit 0 "$fora" show /v1/forums/beer/summary
+[ "$(json "d['run']['id']")" != "$ghost" ] || fail "a running run was served"
+expect_exit 0 "$fora" recompute --quiet --forum beer
+[ "$(sql "SELECT status || ':' || error FROM analysis_runs WHERE id = $ghost")" = \
+  "failed:interrupted: the process computing the run ended before it finished" ] || fail "ghost run not swept"
+expect_exit 0 "$fora" show "/v1/forums/beer/runs?status=failed"
+[ "$(json "d['total']")" = 1 ] || fail "failed runs filter"
+expect_exit 4 "$fora" show "/v1/forums/beer/summary?run=$ghost"
+contains "$OUT" "is failed, not completed"
+
+# a Stack Exchange dump imports directly (converted on the fly)
+expect_exit 0 "$fora" import --quiet --forum mini --format stackexchange "$FORA_SOURCE_DIR/tests/data/se-mini"
+[ "$(sql "SELECT count(*) FROM posts p JOIN forums f ON f.id = p.forum_id WHERE f.name = 'mini'")" -gt 0 ] \
+    || fail "no posts from the Stack Exchange dump"
+expect_exit 3 "$fora" import --quiet --forum mini2 --format stackexchange "$FORA_SOURCE_DIR/tests/data/se-mini/malformed"
+contains "$ERR" "Posts.xml:"
+
 # a synthetic forum straight into the database
 expect_exit 0 "$fora" synth --quiet --import --forum syn --members 500 --posts 5000 --seed 7
 expect_exit 0 "$fora" recompute --quiet --forum syn
