@@ -3,8 +3,9 @@
  * side; analysis/ never includes this).
  *
  * The loader reads one forum's boards, members, threads, posts and member
- * events with one `COPY (SELECT ...) TO STDOUT` per table (text format,
- * parsed in place; times are selected as whole Unix seconds), all inside a
+ * events with one `COPY (SELECT ...) TO STDOUT (FORMAT binary)` per table
+ * (big-endian int8 ids, timestamptz converted here to whole Unix seconds,
+ * floored), all inside a
  * single REPEATABLE READ READ ONLY transaction so the tables form one
  * consistent snapshot, and builds it with the fora_snapshot_add_* calls.
  * Rows come in id order per table, so boards, members and threads get their
