@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fora/db.h"
+#include "fora/snapshot_load.h"
 
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 1000
@@ -40,10 +41,6 @@ static void reply_diag(fora_api_response_t *resp, const fora_diag_t *diag)
 }
 
 /* ---- parameters ------------------------------------------------------------ */
-
-typedef struct params {
-    const fora_api_request_t *req;
-} params_t;
 
 static const char *param(const fora_api_request_t *req, const char *key)
 {
@@ -111,31 +108,20 @@ static fora_err_t query_json(PGconn *conn, const char *sql, int n, const char *c
     return err;
 }
 
-/* Resolves a forum by name or id into its id as text. */
+/* Resolves a forum by name or id (fora_forum_lookup) into its id as text. */
 static bool resolve_forum(PGconn *conn, const char *key, char *id, size_t len,
                           fora_api_response_t *resp)
 {
     fora_diag_t diag = FORA_DIAG_INIT;
-    bool numeric = *key != '\0' && strspn(key, "0123456789") == strlen(key) && strlen(key) <= 18;
-    const char *p[] = {key};
-    PGresult *res = PQexecParams(conn,
-                                 numeric ? "SELECT id FROM forums WHERE id = $1::bigint"
-                                         : "SELECT id FROM forums WHERE name = $1",
-                                 1, NULL, p, NULL, NULL, 0);
-    if (fora_db_check(res, PGRES_TUPLES_OK, "looking up the forum", &diag) != FORA_OK) {
-        reply_diag(resp, &diag);
-        PQclear(res);
+    int64_t forum_id;
+    if (fora_forum_lookup(conn, key, &forum_id, &diag) != FORA_OK) {
+        if (diag.code == FORA_ENOTFOUND)
+            reply_error(resp, FORA_ENOTFOUND, diag.msg, "forum");
+        else
+            reply_diag(resp, &diag);
         return false;
     }
-    if (PQntuples(res) == 0) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "no forum \"%.100s\"", key);
-        reply_error(resp, FORA_ENOTFOUND, msg, "forum");
-        PQclear(res);
-        return false;
-    }
-    snprintf(id, len, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+    snprintf(id, len, "%lld", (long long)forum_id);
     return true;
 }
 
