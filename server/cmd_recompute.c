@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "fora/recompute.h"
+#include "fora/snapshot_load.h"
 
 static const char recompute_usage[] =
     "Usage: fora recompute (--forum NAME|ID ... | --all) [options]\n"
@@ -37,6 +38,8 @@ int fora_cmd_recompute(int argc, char **argv)
     bool all = false;
     PGconn *conn = NULL;
     PGresult *list = NULL;
+    int64_t *ids = NULL;       /* the forums to recompute ... */
+    const char **names = NULL; /* ... and how to name them in messages */
 
     fora_graph_opts_init(&ro.graph);
     fora_dbconf_from_env(&cli.db);
@@ -70,51 +73,46 @@ int fora_cmd_recompute(int argc, char **argv)
     if (fora_cli_connect(&cli, true, &conn, &diag) != FORA_OK) return fora_cli_fail(&diag);
 
     /* resolve the forums first, so a typo fails before any run starts */
+    int n = 0;
     if (all) {
         list = PQexec(conn, "SELECT id, name FROM forums ORDER BY name");
-    } else {
-        const char *p[] = {NULL};
-        char arr[4096] = "{";
-        size_t len = 1;
-        for (int i = 0; i < nforums; i++) {
-            if (strpbrk(forums[i], "\",{}\\ ") != NULL)
-                return fora_cli_usage_error("recompute", "bad forum \"%s\"", forums[i]);
-            len +=
-                (size_t)snprintf(arr + len, sizeof(arr) - len, "%s\"%s\"", i ? "," : "", forums[i]);
-        }
-        snprintf(arr + len, sizeof(arr) - len, "}");
-        p[0] = arr;
-        list = PQexecParams(conn,
-                            "SELECT f.id, f.name, a.k FROM unnest($1::text[]) AS a(k)"
-                            " LEFT JOIN forums f ON f.name = a.k"
-                            " OR (a.k ~ '^[0-9]{1,18}$' AND f.id::text = a.k)",
-                            1, NULL, p, NULL, NULL, 0);
-    }
-    if (fora_db_check(list, PGRES_TUPLES_OK, "listing forums", &diag) != FORA_OK) {
-        rc = fora_cli_fail(&diag);
-        goto out;
-    }
-    for (int i = 0; i < PQntuples(list); i++)
-        if (PQgetisnull(list, i, 0)) {
-            fora_diag_set(&diag, FORA_ENOTFOUND, "no forum \"%s\"", PQgetvalue(list, i, 2));
+        if (fora_db_check(list, PGRES_TUPLES_OK, "listing forums", &diag) != FORA_OK) {
             rc = fora_cli_fail(&diag);
             goto out;
         }
-    for (int i = 0; i < PQntuples(list); i++) {
+    }
+    size_t cap = all ? (size_t)PQntuples(list) : (size_t)nforums;
+    ids = fora_xcalloc(cap, sizeof(*ids));
+    names = fora_xcalloc(cap, sizeof(*names));
+    if (all) {
+        for (n = 0; n < PQntuples(list); n++) {
+            ids[n] = atoll(PQgetvalue(list, n, 0));
+            names[n] = PQgetvalue(list, n, 1);
+        }
+    } else {
+        for (n = 0; n < nforums; n++) {
+            if (fora_forum_lookup(conn, forums[n], &ids[n], &diag) != FORA_OK) {
+                rc = fora_cli_fail(&diag);
+                goto out;
+            }
+            names[n] = forums[n];
+        }
+    }
+    for (int i = 0; i < n; i++) {
         fora_recompute_result_t res;
         fora_diag_clear(&diag);
-        if (fora_recompute_forum(conn, atoll(PQgetvalue(list, i, 0)), &ro, &res, &diag) !=
-            FORA_OK) {
-            fprintf(stderr, "fora: forum \"%s\": run %lld failed\n", PQgetvalue(list, i, 1),
+        if (fora_recompute_forum(conn, ids[i], &ro, &res, &diag) != FORA_OK) {
+            fprintf(stderr, "fora: forum \"%s\": run %lld failed\n", names[i],
                     (long long)res.run_id);
             rc = fora_cli_fail(&diag);
             continue; /* the other forums still get their runs */
         }
-        printf("forum \"%s\": run %lld completed in %.2f s (data version %lld)\n",
-               PQgetvalue(list, i, 1), (long long)res.run_id, res.seconds,
-               (long long)res.watermark);
+        printf("forum \"%s\": run %lld completed in %.2f s (data version %lld)\n", names[i],
+               (long long)res.run_id, res.seconds, (long long)res.watermark);
     }
 out:
+    free(ids);
+    free(names);
     PQclear(list);
     PQfinish(conn);
     return rc;
