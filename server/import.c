@@ -516,12 +516,18 @@ out:
 
 /* ---- SQL helpers ---------------------------------------------------------- */
 
-/* Runs sql with $1 = forum id; *affected (may be NULL) gets the row count. */
-static fora_err_t run(importer_t *im, const char *what, const char *sql, int64_t *affected)
+/* Executes sql with $1 = the forum's id and $2 = its name, as far as it uses them. */
+static PGresult *exec_forum(importer_t *im, const char *sql)
 {
     const char *params[] = {im->forum_id, im->forum_name};
     int nparams = strstr(sql, "$2") ? 2 : (strstr(sql, "$1") ? 1 : 0);
-    PGresult *res = PQexecParams(im->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return PQexecParams(im->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+/* Runs sql (see exec_forum); *affected (may be NULL) gets the row count. */
+static fora_err_t run(importer_t *im, const char *what, const char *sql, int64_t *affected)
+{
+    PGresult *res = exec_forum(im, sql);
     ExecStatusType want =
         PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
     fora_err_t err = fora_db_check(res, want, what, im->diag);
@@ -540,14 +546,12 @@ static fora_err_t check(importer_t *im, fora_bundle_file_t f, const char *table,
                         const char *reason, const char *sql, int64_t *nbad)
 {
     char fname[32], what[128];
-    const char *params[] = {im->forum_id, im->forum_name};
-    int nparams = strstr(sql, "$2") ? 2 : (strstr(sql, "$1") ? 1 : 0);
     fora_err_t err;
 
     if (nbad) *nbad = 0;
     snprintf(fname, sizeof(fname), "%s.csv", file_specs[f].name);
     snprintf(what, sizeof(what), "checking %s %s", fname, field);
-    PGresult *res = PQexecParams(im->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *res = exec_forum(im, sql);
     if ((err = fora_db_check(res, PGRES_TUPLES_OK, what, im->diag)) != FORA_OK) goto out;
     int n = PQntuples(res);
     if (n == 0) goto out;
