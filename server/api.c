@@ -29,6 +29,8 @@ void fora__api_error(fora_api_response_t *resp, fora_err_t code, const char *mes
                      const char *detail)
 {
     json_decref(resp->body);
+    free(resp->text);
+    resp->text = NULL;
     resp->status = fora_err_http_status(code);
     resp->body = fora_api_error_body(code, message, detail);
 }
@@ -455,6 +457,8 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
     int nseg;
     resp->status = 500;
     resp->body = NULL;
+    resp->text = NULL;
+    resp->content_type = NULL;
     for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
         for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
             if (!match(r->pattern, req->path, seg, &nseg)) continue;
@@ -470,7 +474,7 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
             for (int i = 0; i < nseg; i++)
                 ctx.seg[i] = seg[i];
             r->fn(&ctx);
-            if (resp->body == NULL)
+            if (resp->body == NULL && resp->text == NULL)
                 fora__api_error(resp, FORA_EINTERNAL, "out of memory building JSON", NULL);
             return;
         }

@@ -28,7 +28,7 @@ int fora_cmd_recompute(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    fora_recompute_opts_t ro = {0};
+    fora_recompute_opts_t ro;
     enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_RULE, OPT_SELF, OPT_ONLY, OPT_SEED };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"forum", required_argument, NULL, OPT_FORUM},
@@ -46,8 +46,7 @@ int fora_cmd_recompute(int argc, char **argv)
     int64_t *ids = NULL;       /* the forums to recompute ... */
     const char **names = NULL; /* ... and how to name them in messages */
 
-    fora_graph_opts_init(&ro.graph);
-    ro.seed = 1;
+    fora_recompute_opts_init(&ro);
     fora_dbconf_from_env(&cli.db);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = fora_cli_common(&cli, c, recompute_usage);

@@ -73,9 +73,14 @@ int fora_cmd_show(int argc, char **argv)
         conn = NULL;
     }
     fora_api_handle(conn, &req, &resp);
-    char *text = json_dumps(resp.body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    printf("%s\n", text ? text : "null");
-    free(text);
+    if (resp.text) {
+        fputs(resp.text, stdout);
+        free(resp.text);
+    } else {
+        char *text = json_dumps(resp.body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "null");
+        free(text);
+    }
     json_decref(resp.body);
     PQfinish(conn);
     free(target);
@@ -201,7 +206,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     collect_t col = {params, 0, false};
     MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &col);
     fora_api_request_t req = {.method = method, .path = url, .params = params, .nparams = col.n};
-    fora_api_response_t resp;
+    fora_api_response_t resp = {0};
     PGconn *conn = NULL;
     if (col.overflow) {
         resp.status = 400;
@@ -212,7 +217,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         fora_api_handle(conn, &req, &resp);
         pool_put(&srv->pool, conn);
     }
-    char *text = json_dumps(resp.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const char *type = resp.text ? resp.content_type : "application/json";
+    char *text = resp.text ? resp.text : json_dumps(resp.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(resp.body);
     enum MHD_Result ret;
     if (text == NULL) {
@@ -220,7 +226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
             "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
-        ret = send_body(mc, resp.status, "application/json", text, strlen(text), true);
+        ret = send_body(mc, resp.status, type, text, strlen(text), true);
         free(text);
     }
     fprintf(stderr, "{\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"ms\":%.2f}\n", method, url,

@@ -13,6 +13,7 @@
 
 #include "fora/db.h"
 #include "fora/progress.h"
+#include "fora/projection.h"
 #include "fora/snapshot.h"
 #include "fora/snapshot_load.h"
 #include "fora/timeparse.h"
@@ -156,6 +157,20 @@ static const fora__run_step_t *const steps[] = {
     &fora__run_step_keyplayers,
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+void fora_recompute_opts_init(fora_recompute_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    fora_graph_opts_init(&o->graph);
+    o->seed = 1;
+    fora_centrality_opts_init(&o->kp.centrality);
+    fora_composite_weights_init(&o->kp.weights);
+    fora_kpp_opts_init(&o->kp.kpp);
+    fora_disruption_opts_init(&o->kp.disruption);
+    o->kp.staff_labels = NULL;
+    o->kp.max_thread_members = FORA_PROJECTION_MAX_THREAD_MEMBERS;
+    o->kp.lorenz_points = 100;
+}
 
 const char *fora_recompute_step_name(size_t i)
 {

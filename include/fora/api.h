@@ -14,7 +14,8 @@
  *   GET /v1/forums/{forum}/summary      the snapshot summary of a run
  *                                       (latest completed, or ?run=ID)
  *
- * Ownership: the response's body is a new reference the caller decrefs.
+ * Ownership: the response's body is a new reference the caller decrefs;
+ * its text (when not NULL) is malloc'd and freed by the caller.
  * Thread safety: reentrant; conn must be used by one thread at a time.
  */
 #ifndef FORA_API_H
@@ -39,8 +40,10 @@ typedef struct fora_api_request {
 } fora_api_request_t;
 
 typedef struct fora_api_response {
-    int status;   /* HTTP status */
-    json_t *body; /* the JSON document (new reference) */
+    int status;               /* HTTP status */
+    json_t *body;             /* the JSON document (new reference), or NULL when text is set */
+    char *text;               /* a non-JSON body (malloc'd; GraphML, CSV), or NULL */
+    const char *content_type; /* of text (static) */
 } fora_api_response_t;
 
 /* Answers req; never fails (errors become an error document and status). */
