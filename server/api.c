@@ -459,9 +459,11 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
     resp->body = NULL;
     resp->text = NULL;
     resp->content_type = NULL;
+    resp->route = NULL;
     for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
         for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
             if (!match(r->pattern, req->path, seg, &nseg)) continue;
+            resp->route = r->pattern;
             if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
                 fora__api_error(resp, FORA_EMETHOD, "only GET is allowed here", req->method);
                 return;

@@ -44,6 +44,7 @@ typedef struct fora_api_response {
     json_t *body;             /* the JSON document (new reference), or NULL when text is set */
     char *text;               /* a non-JSON body (malloc'd; GraphML, CSV), or NULL */
     const char *content_type; /* of text (static) */
+    const char *route;        /* the matched route pattern (static), or NULL: for metrics */
 } fora_api_response_t;
 
 /* Answers req; never fails (errors become an error document and status). */
