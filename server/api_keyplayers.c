@@ -203,7 +203,7 @@ static void h_keyplayers(fora__api_ctx_t *ctx)
              "   AND %s IS NOT NULL), 'limit', $2::int, 'offset', $3::int,"
              " 'items', COALESCE((SELECT json_agg(j ORDER BY ord) FROM"
              "  (SELECT row_number() OVER (ORDER BY %s %s, x.member_id) AS ord,"
-             "    jsonb_build_object('rank', $3::int + row_number() OVER (ORDER BY %s %s,"
+             "    jsonb_build_object('rank', row_number() OVER (ORDER BY %s %s,"
              "    x.member_id), 'value', %s, 'member', " MEMBER_JSON ") AS j"
              "   FROM run_member_metrics x JOIN members m ON m.forum_id = r.forum_id"
              "    AND m.id = x.member_id WHERE x.run_id = r.id AND %s IS NOT NULL"

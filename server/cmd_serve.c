@@ -387,9 +387,10 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
  * Sends an API answer: ETag on every 200, 304 when If-None-Match has it,
  * gzip when asked and worth it, CORS when configured.  Takes over body.
  */
-static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int status,
+static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *statusp,
                                 const char *type, char *body, bool head)
 {
+    int status = *statusp;
     size_t len = strlen(body);
     char tag[24] = "";
     bool gz = false;
@@ -429,6 +430,7 @@ static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int st
     }
     enum MHD_Result ret = MHD_queue_response(mc, (unsigned)status, r);
     MHD_destroy_response(r);
+    *statusp = status;
     return ret;
 }
 
@@ -510,7 +512,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         resp.status = 500;
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
-        ret = send_api(srv, mc, resp.status, type, text, head);
+        ret = send_api(srv, mc, &resp.status, type, text, head);
     }
     double dt = fora_now_seconds() - t0;
     const char *route = resp.route ? resp.route : "unmatched";
