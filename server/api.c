@@ -455,17 +455,31 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
 {
     char seg[FORA_API_MAX_SEGS][256];
     int nseg;
+    bool path_known = false;
     resp->status = 500;
     resp->body = NULL;
     resp->text = NULL;
     resp->content_type = NULL;
     resp->route = NULL;
+    bool head = strcmp(req->method, "HEAD") == 0;
     for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
         for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
             if (!match(r->pattern, req->path, seg, &nseg)) continue;
+            path_known = true;
             resp->route = r->pattern;
-            if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-                fora__api_error(resp, FORA_EMETHOD, "only GET is allowed here", req->method);
+            const char *want = r->method ? r->method : "GET";
+            if (strcmp(req->method, want) != 0 && !(head && strcmp(want, "GET") == 0)) continue;
+            fora_api_role_t need = r->role;
+            if (strncmp(r->pattern, "/v1/", 4) == 0 && need < FORA_ROLE_READ) need = FORA_ROLE_READ;
+            if (req->role < need) {
+                if (req->role == FORA_ROLE_NONE)
+                    fora__api_error(resp, FORA_EUNAUTH,
+                                    "an API token is required: send Authorization: Bearer TOKEN"
+                                    " (create one with `fora token create`)",
+                                    "Authorization");
+                else
+                    fora__api_error(resp, FORA_EFORBIDDEN, "this route needs an admin token",
+                                    "Authorization");
                 return;
             }
             if (r->needs_db && (conn == NULL || PQstatus(conn) != CONNECTION_OK)) {
@@ -480,6 +494,12 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
                 fora__api_error(resp, FORA_EINTERNAL, "out of memory building JSON", NULL);
             return;
         }
+    }
+    if (path_known) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "method %.20s is not allowed here", req->method);
+        fora__api_error(resp, FORA_EMETHOD, msg, req->method);
+        return;
     }
     char msg[300];
     snprintf(msg, sizeof(msg), "no route \"%.200s\"", req->path);

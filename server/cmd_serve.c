@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -51,7 +52,8 @@ int fora_cmd_show(int argc, char **argv)
     fora_diag_t diag = FORA_DIAG_INIT;
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     fora_api_param_t params[MAX_PARAMS];
-    fora_api_request_t req = {.method = "GET", .params = params};
+    /* the command line has the database's own access: every route is open to it */
+    fora_api_request_t req = {.method = "GET", .role = FORA_ROLE_ADMIN, .params = params};
     fora_api_response_t resp;
     PGconn *conn = NULL;
     int c;
@@ -270,9 +272,81 @@ static char *metrics_text(metrics_t *m, PGconn *conn)
     return b;
 }
 
+/* ---- authentication ------------------------------------------------------------ */
+
+/*
+ * Recently checked tokens, so that most requests cost no database query.  An
+ * entry is trusted for TOKEN_TTL seconds: a revoked token stops working
+ * within that time (api-docs/README.md says so).
+ */
+#define TOKEN_SLOTS 64
+#define TOKEN_TTL 10.0
+
+typedef struct token_cache {
+    pthread_mutex_t mu;
+    struct {
+        char token[64]; /* "" = empty slot */
+        fora_api_role_t role;
+        double checked; /* fora_now_seconds() of the database check */
+    } slot[TOKEN_SLOTS];
+} token_cache_t;
+
+static size_t token_slot(const char *t)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *t; t++)
+        h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+    return (size_t)(h % TOKEN_SLOTS);
+}
+
+/*
+ * The role of a bearer token: FORA_ROLE_NONE when it is unknown or revoked.
+ * FORA_EDB when the database cannot be asked.
+ */
+static fora_err_t authenticate(token_cache_t *tc, conn_pool_t *pool, const char *token,
+                               fora_api_role_t *role)
+{
+    size_t k = token_slot(token);
+    double now = fora_now_seconds();
+    *role = FORA_ROLE_NONE;
+    if (strlen(token) >= sizeof(tc->slot[0].token)) return FORA_OK; /* not one of ours */
+    pthread_mutex_lock(&tc->mu);
+    bool hit = strcmp(tc->slot[k].token, token) == 0 && now - tc->slot[k].checked < TOKEN_TTL;
+    if (hit) *role = tc->slot[k].role;
+    pthread_mutex_unlock(&tc->mu);
+    if (hit) return FORA_OK;
+
+    PGconn *conn = pool_get(pool);
+    if (conn == NULL) return FORA_EDB;
+    const char *p[] = {token};
+    /* one statement: look the hash up, and note the use at most once a minute */
+    PGresult *r = PQexecParams(
+        conn,
+        "WITH t AS (SELECT id, role, last_used_at FROM api_tokens"
+        "  WHERE hash = sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL),"
+        " u AS (UPDATE api_tokens a SET last_used_at = now() FROM t WHERE a.id = t.id"
+        "  AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'))"
+        " SELECT role FROM t",
+        1, NULL, p, NULL, NULL, 0);
+    fora_err_t err = PQresultStatus(r) == PGRES_TUPLES_OK ? FORA_OK : FORA_EDB;
+    if (err == FORA_OK && PQntuples(r) == 1)
+        *role = strcmp(PQgetvalue(r, 0, 0), "admin") == 0 ? FORA_ROLE_ADMIN : FORA_ROLE_READ;
+    PQclear(r);
+    pool_put(pool, conn);
+    if (err == FORA_OK && *role != FORA_ROLE_NONE) {
+        pthread_mutex_lock(&tc->mu);
+        snprintf(tc->slot[k].token, sizeof(tc->slot[k].token), "%s", token);
+        tc->slot[k].role = *role;
+        tc->slot[k].checked = now;
+        pthread_mutex_unlock(&tc->mu);
+    }
+    return err;
+}
+
 typedef struct server {
     conn_pool_t pool;
     metrics_t metrics;
+    token_cache_t tokens;
     const char *cors_origin; /* Access-Control-Allow-Origin, or NULL */
 } server_t;
 
@@ -424,6 +498,7 @@ static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *s
     MHD_add_response_header(r, "Vary", "Accept-Encoding");
     if (tag[0]) MHD_add_response_header(r, "ETag", tag);
     if (gz) MHD_add_response_header(r, "Content-Encoding", "gzip");
+    if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"fora\"");
     if (srv->cors_origin) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", srv->cors_origin);
         MHD_add_response_header(r, "Access-Control-Expose-Headers", "ETag");
@@ -482,7 +557,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     PGconn *conn = NULL;
     char *text = NULL;
     const char *type = "application/json";
-    if (col.overflow) {
+    const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
+    fora_err_t auth_err = FORA_OK;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        const char *tok = auth + 7;
+        while (*tok == ' ')
+            tok++;
+        auth_err = authenticate(&srv->tokens, &srv->pool, tok, &req.role);
+        if (auth_err == FORA_OK && req.role == FORA_ROLE_NONE) auth_err = FORA_EUNAUTH;
+    } else if (auth) {
+        auth_err = FORA_EUNAUTH;
+    }
+    if (auth_err != FORA_OK) {
+        resp.status = fora_err_http_status(auth_err);
+        resp.body = fora_api_error_body(
+            auth_err,
+            auth_err == FORA_EDB ? "the database is unreachable"
+                                 : "the API token is not valid (unknown, revoked, or not a Bearer"
+                                   " token)",
+            auth_err == FORA_EDB ? NULL : "Authorization");
+    } else if (col.overflow) {
         resp.status = 400;
         resp.body = fora_api_error_body(FORA_EINVAL, "too many query parameters", NULL);
     } else if (strcmp(url, "/metrics") == 0 && (head || strcmp(method, "GET") == 0)) {
@@ -590,6 +684,7 @@ int fora_cmd_serve(int argc, char **argv)
     static server_t srv; /* large (metrics); lives until the daemon stops */
     pthread_mutex_init(&srv.pool.mu, NULL);
     pthread_mutex_init(&srv.metrics.mu, NULL);
+    pthread_mutex_init(&srv.tokens.mu, NULL);
     srv.cors_origin = cors;
     /*
      * Request threads only ever connect: they never start the embedded
@@ -632,5 +727,6 @@ int fora_cmd_serve(int argc, char **argv)
         PQfinish(srv.pool.idle[i]);
     pthread_mutex_destroy(&srv.pool.mu);
     pthread_mutex_destroy(&srv.metrics.mu);
+    pthread_mutex_destroy(&srv.tokens.mu);
     return 0;
 }

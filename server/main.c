@@ -27,6 +27,7 @@ static const struct {
     {"show", fora_cmd_show, "print the JSON of an API route, without a server"},
     {"survival", fora_cmd_survival,
      "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
+    {"token", fora_cmd_token, "create, list or revoke API tokens"},
 };
 
 static void usage(FILE *out)

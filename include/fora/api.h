@@ -32,8 +32,16 @@ typedef struct fora_api_param {
     const char *value;
 } fora_api_param_t;
 
+/* What a request may do: set by the caller after authentication. */
+typedef enum fora_api_role {
+    FORA_ROLE_NONE = 0, /* no token: public routes only (/healthz, /readyz) */
+    FORA_ROLE_READ = 1, /* a read token: every GET */
+    FORA_ROLE_ADMIN = 2 /* an admin token, or `fora show`: also POST (recompute) */
+} fora_api_role_t;
+
 typedef struct fora_api_request {
     const char *method;             /* "GET", ... */
+    fora_api_role_t role;           /* authenticated role */
     const char *path;               /* decoded path, no query string */
     const fora_api_param_t *params; /* decoded query parameters */
     size_t nparams;

@@ -1,5 +1,6 @@
-# HTTP behaviour of `fora serve`: ETag / If-None-Match, gzip, HEAD, CORS,
-# /metrics in the Prometheus format, one JSON log line per request.
+# HTTP behaviour of `fora serve`: tokens and roles, ETag / If-None-Match,
+# gzip, HEAD, CORS, /metrics in the Prometheus format, one JSON log line per
+# request.
 source "$(dirname "$0")/lib.sh"
 fora=$FORA_BIN
 fresh_db fora_t_http
@@ -7,12 +8,49 @@ expect_exit 0 "$fora" migrate --quiet
 expect_exit 0 "$fora" import --quiet --forum beer "$FORA_SOURCE_DIR/server/sample/beer"
 expect_exit 0 "$fora" recompute --quiet --forum beer
 
+expect_exit 0 "$fora" token create --name dashboard
+token=$OUT
+[[ "$token" =~ ^fora_[0-9a-f]{40}$ ]] || fail "token format: $token"
+# only the hash is stored
+[ "$(sql "SELECT count(*) FROM api_tokens WHERE hash = sha256(convert_to('$token', 'UTF8'))")" = 1 ] ||
+    fail "token hash"
+[ "$(sql "SELECT count(*) FROM api_tokens WHERE encode(hash, 'escape') LIKE '%${token:5:10}%'")" = 0 ] ||
+    fail "token stored in clear"
+expect_exit 0 "$fora" token create --name unused
+unused=$OUT
+expect_exit 0 "$fora" token revoke "$(sql "SELECT id FROM api_tokens WHERE name = 'unused'")"
+expect_exit 0 "$fora" token list
+contains "$OUT" "dashboard"
+contains "$OUT" "${token:0:12}..."
+case "$OUT" in *"$token"*) fail "token list shows a whole token";; esac
+expect_exit 2 "$fora" token create --name x --role root
+expect_exit 4 "$fora" token revoke 999
+
 port=$((20000 + RANDOM % 20000))
 "$fora" serve --port "$port" --cors-origin "http://dash.example" 2>"$TMP/serve.log" >"$TMP/serve.out" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$port"
+
+# authentication: no token, a bad one, a revoked one -> 401 naming Authorization
+code=$(curl -s -D "$TMP/h0" -o "$TMP/b0" -w '%{http_code}' "$base/v1/forums")
+[ "$code" = 401 ] || fail "no token gave $code"
+grep -qi '^www-authenticate: Bearer' "$TMP/h0" || fail "401 without WWW-Authenticate"
+OUT=$(cat "$TMP/b0")
+[ "$(json "d['error']['code']")" = unauthenticated ] || fail "401 body: $OUT"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer fora_nope" "$base/v1/forums")
+[ "$code" = 401 ] || fail "bad token gave $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $unused" "$base/v1/forums")
+[ "$code" = 401 ] || fail "revoked token gave $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic eDp5" "$base/v1/forums")
+[ "$code" = 401 ] || fail "basic auth gave $code"
+# public routes need no token
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")
+[ "$code" = 200 ] || fail "readyz gave $code"
+[ -n "$(sql "SELECT last_used_at FROM api_tokens WHERE name = 'unused'")" ] && fail "revoked token used"
+# every request below carries the token
+curl() { command curl -H "Authorization: Bearer $token" "$@"; }
 
 # ETag: a 200 carries one; sending it back gives 304 without a body
 curl -s -D "$TMP/h1" -o "$TMP/b1" "$base/v1/forums/beer/summary"
@@ -81,4 +119,5 @@ assert len(lines) >= 10, len(lines)
 assert any(l["route"] == "/v1/forums/{forum}/members" and l["status"] == 400 for l in lines)
 assert all("?" not in l["path"] for l in lines)
 EOF
+[ -n "$(sql "SELECT last_used_at FROM api_tokens WHERE name = 'dashboard'")" ] || fail "last_used_at"
 echo "test_serve_http: ok"
