@@ -409,19 +409,20 @@ static void h_readyz(fora__api_ctx_t *ctx)
 /* ---- routing ---------------------------------------------------------------- */
 
 static const fora__api_route_t core_routes[] = {
-    {"/healthz", h_healthz, false},
-    {"/readyz", h_readyz, true},
-    {"/v1/forums", h_forums, true},
-    {"/v1/forums/{forum}", h_forum, true},
-    {"/v1/forums/{forum}/runs", h_runs, true},
-    {"/v1/forums/{forum}/summary", h_summary, true},
-    {NULL, NULL, false},
+    {"/healthz", h_healthz, false, NULL, FORA_ROLE_NONE},
+    {"/readyz", h_readyz, true, NULL, FORA_ROLE_NONE},
+    {"/v1/forums", h_forums, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}", h_forum, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/runs", h_runs, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/summary", h_summary, true, NULL, FORA_ROLE_READ},
+    {NULL, NULL, false, NULL, FORA_ROLE_NONE},
 };
 
 /* Every route table; a subject file adds its table here. */
 static const fora__api_route_t *const route_tables[] = {
     core_routes,
     fora__api_routes_keyplayers,
+    fora__api_routes_jobs,
 };
 
 /*

@@ -524,15 +524,15 @@ fail:
 }
 
 const fora__api_route_t fora__api_routes_keyplayers[] = {
-    {"/v1/forums/{forum}/members", h_members, true},
-    {"/v1/forums/{forum}/members/{member}", h_member, true},
-    {"/v1/forums/{forum}/keyplayers", h_keyplayers, true},
-    {"/v1/forums/{forum}/disruption", h_disruption, true},
-    {"/v1/forums/{forum}/communities", h_communities, true},
-    {"/v1/forums/{forum}/threads/stats", h_threads, true},
-    {"/v1/forums/{forum}/concentration", h_concentration, true},
-    {"/v1/forums/{forum}/network", h_network, true},
-    {"/v1/forums/{forum}/validation", h_validation, true},
-    {"/v1/forums/{forum}/graph", h_graph, true},
-    {NULL, NULL, false},
+    {"/v1/forums/{forum}/members", h_members, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/members/{member}", h_member, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/keyplayers", h_keyplayers, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/disruption", h_disruption, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/communities", h_communities, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/threads/stats", h_threads, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/concentration", h_concentration, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/network", h_network, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/validation", h_validation, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/graph", h_graph, true, NULL, FORA_ROLE_READ},
+    {NULL, NULL, false, NULL, FORA_ROLE_NONE},
 };

@@ -74,6 +74,7 @@ int fora_cmd_serve(int argc, char **argv);
 int fora_cmd_show(int argc, char **argv);
 int fora_cmd_survival(int argc, char **argv);
 int fora_cmd_token(int argc, char **argv);
+int fora_cmd_worker(int argc, char **argv);
 
 /* A new random API token, "fora_" + 40 hex digits (EIO without kernel randomness). */
 fora_err_t fora_token_generate(char out[46]);

@@ -24,9 +24,11 @@
 #include "cli.h"
 #include "fora/api.h"
 #include "fora/progress.h"
+#include "worker.h"
 
 #define MAX_PARAMS 32
 #define POOL_MAX 8
+#define MAX_BODY (64 * 1024)
 
 /* ---- output ------------------------------------------------------------------ */
 
@@ -287,6 +289,7 @@ typedef struct token_cache {
     struct {
         char token[64]; /* "" = empty slot */
         fora_api_role_t role;
+        int64_t id;     /* api_tokens.id */
         double checked; /* fora_now_seconds() of the database check */
     } slot[TOKEN_SLOTS];
 } token_cache_t;
@@ -304,7 +307,7 @@ static size_t token_slot(const char *t)
  * FORA_EDB when the database cannot be asked.
  */
 static fora_err_t authenticate(token_cache_t *tc, conn_pool_t *pool, const char *token,
-                               fora_api_role_t *role)
+                               fora_api_role_t *role, int64_t *id)
 {
     size_t k = token_slot(token);
     double now = fora_now_seconds();
@@ -312,7 +315,10 @@ static fora_err_t authenticate(token_cache_t *tc, conn_pool_t *pool, const char 
     if (strlen(token) >= sizeof(tc->slot[0].token)) return FORA_OK; /* not one of ours */
     pthread_mutex_lock(&tc->mu);
     bool hit = strcmp(tc->slot[k].token, token) == 0 && now - tc->slot[k].checked < TOKEN_TTL;
-    if (hit) *role = tc->slot[k].role;
+    if (hit) {
+        *role = tc->slot[k].role;
+        *id = tc->slot[k].id;
+    }
     pthread_mutex_unlock(&tc->mu);
     if (hit) return FORA_OK;
 
@@ -326,17 +332,20 @@ static fora_err_t authenticate(token_cache_t *tc, conn_pool_t *pool, const char 
         "  WHERE hash = sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL),"
         " u AS (UPDATE api_tokens a SET last_used_at = now() FROM t WHERE a.id = t.id"
         "  AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'))"
-        " SELECT role FROM t",
+        " SELECT role, id FROM t",
         1, NULL, p, NULL, NULL, 0);
     fora_err_t err = PQresultStatus(r) == PGRES_TUPLES_OK ? FORA_OK : FORA_EDB;
-    if (err == FORA_OK && PQntuples(r) == 1)
+    if (err == FORA_OK && PQntuples(r) == 1) {
         *role = strcmp(PQgetvalue(r, 0, 0), "admin") == 0 ? FORA_ROLE_ADMIN : FORA_ROLE_READ;
+        *id = atoll(PQgetvalue(r, 0, 1));
+    }
     PQclear(r);
     pool_put(pool, conn);
     if (err == FORA_OK && *role != FORA_ROLE_NONE) {
         pthread_mutex_lock(&tc->mu);
         snprintf(tc->slot[k].token, sizeof(tc->slot[k].token), "%s", token);
         tc->slot[k].role = *role;
+        tc->slot[k].id = *id;
         tc->slot[k].checked = now;
         pthread_mutex_unlock(&tc->mu);
     }
@@ -462,7 +471,7 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
  * gzip when asked and worth it, CORS when configured.  Takes over body.
  */
 static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *statusp,
-                                const char *type, char *body, bool head)
+                                const char *type, char *body, bool head, const char *location)
 {
     int status = *statusp;
     size_t len = strlen(body);
@@ -498,6 +507,7 @@ static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *s
     MHD_add_response_header(r, "Vary", "Accept-Encoding");
     if (tag[0]) MHD_add_response_header(r, "ETag", tag);
     if (gz) MHD_add_response_header(r, "Content-Encoding", "gzip");
+    if (location && location[0]) MHD_add_response_header(r, "Location", location);
     if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"fora\"");
     if (srv->cors_origin) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", srv->cors_origin);
@@ -535,12 +545,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     (void)version;
     (void)upload_data;
     if (*req_cls == NULL) { /* first call: headers only */
-        *req_cls = srv;
+        *req_cls = fora_xcalloc(1, sizeof(size_t));
         return MHD_YES;
     }
-    if (*upload_size) { /* no route takes a body: discard it */
+    size_t *body_bytes = *req_cls;
+    if (*upload_size) { /* no route reads a body: count it and discard it */
+        *body_bytes += *upload_size;
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (*body_bytes > MAX_BODY) {
+        static const char big[] = "{\"error\":{\"code\":\"too_large\",\"message\":"
+                                  "\"request bodies are limited to 64 KiB (no route reads one)\","
+                                  "\"detail\":null}}";
+        metrics_observe(&srv->metrics, "unmatched", 413, 0);
+        return send_body(mc, 413, "application/json", big, sizeof(big) - 1, false);
     }
     double t0 = fora_now_seconds();
     if (strcmp(url, "/") == 0 && strcmp(method, "GET") == 0)
@@ -563,7 +582,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         const char *tok = auth + 7;
         while (*tok == ' ')
             tok++;
-        auth_err = authenticate(&srv->tokens, &srv->pool, tok, &req.role);
+        auth_err = authenticate(&srv->tokens, &srv->pool, tok, &req.role, &req.token_id);
         if (auth_err == FORA_OK && req.role == FORA_ROLE_NONE) auth_err = FORA_EUNAUTH;
     } else if (auth) {
         auth_err = FORA_EUNAUTH;
@@ -606,7 +625,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         resp.status = 500;
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
-        ret = send_api(srv, mc, &resp.status, type, text, head);
+        ret = send_api(srv, mc, &resp.status, type, text, head, resp.location);
     }
     double dt = fora_now_seconds() - t0;
     const char *route = resp.route ? resp.route : "unmatched";
@@ -621,6 +640,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     return ret;
 }
 
+static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)mc;
+    (void)toe;
+    free(*req_cls);
+    *req_cls = NULL;
+}
+
+/* The in-process recompute worker (igraph: at most one per process). */
+static void *worker_main(void *arg)
+{
+    fora_worker_loop(arg);
+    return NULL;
+}
+
 static const char serve_usage[] =
     "Usage: fora serve [options]\n"
     "Serve the JSON API (see api-docs/) until interrupted (Ctrl-C, SIGTERM).\n"
@@ -628,6 +664,8 @@ static const char serve_usage[] =
     "  --bind ADDR    address to listen on (default 127.0.0.1)\n"
     "  --port N       port (default 8080)\n"
     "  --threads N    HTTP worker threads (default 4)\n"
+    "  --workers N    recompute workers in this process: 1 (default) or 0; run\n"
+    "                 `fora worker` processes for more\n"
     "  --cors-origin O  send Access-Control-Allow-Origin: O (e.g. a dashboard's\n"
     "                 origin, or *) and answer CORS preflights\n";
 
@@ -635,15 +673,16 @@ int fora_cmd_serve(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    enum { OPT_BIND = FORA_OPT_FIRST_OWN, OPT_PORT, OPT_THREADS, OPT_CORS };
+    enum { OPT_BIND = FORA_OPT_FIRST_OWN, OPT_PORT, OPT_THREADS, OPT_CORS, OPT_WORKERS };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"bind", required_argument, NULL, OPT_BIND},
                                          {"port", required_argument, NULL, OPT_PORT},
                                          {"threads", required_argument, NULL, OPT_THREADS},
                                          {"cors-origin", required_argument, NULL, OPT_CORS},
+                                         {"workers", required_argument, NULL, OPT_WORKERS},
                                          {NULL, 0, NULL, 0}};
     const char *bind = "127.0.0.1", *cors = NULL;
-    long long port = 8080, threads = 4;
+    long long port = 8080, threads = 4, workers = 1;
     int c;
 
     fora_dbconf_from_env(&cli.db);
@@ -660,6 +699,9 @@ int fora_cmd_serve(int argc, char **argv)
             break;
         case OPT_THREADS:
             if (!fora_cli_parse_int("serve", "threads", optarg, 1, 64, &threads)) return 2;
+            break;
+        case OPT_WORKERS:
+            if (!fora_cli_parse_int("serve", "workers", optarg, 0, 1, &workers)) return 2;
             break;
         case OPT_CORS:
             if (optarg[0] == '\0' || strpbrk(optarg, "\r\n"))
@@ -711,18 +753,26 @@ int fora_cmd_serve(int argc, char **argv)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL, (uint16_t)port, NULL,
         NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "fora: could not listen on %s:%lld (in use?)\n", bind, port);
         pool_put(&srv.pool, NULL);
         return fora_err_exit_code(FORA_EIO);
     }
+    static volatile sig_atomic_t worker_stop;
+    fora_worker_loop_t wl = {
+        .db = srv.pool.db, .poll = 1, .quiet = cli.quiet, .stop = &worker_stop};
+    pthread_t wt;
+    bool have_worker = workers > 0 && pthread_create(&wt, NULL, worker_main, &wl) == 0;
     printf("fora serving on http://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n", bind, port);
     fflush(stdout);
     int sig;
     sigwait(&stop, &sig);
     fprintf(stderr, "fora: stopping (signal %d)\n", sig);
     MHD_stop_daemon(d);
+    worker_stop = 1;
+    if (have_worker) pthread_join(wt, NULL); /* a running job finishes first */
     for (int i = 0; i < srv.pool.nidle; i++)
         PQfinish(srv.pool.idle[i]);
     pthread_mutex_destroy(&srv.pool.mu);

@@ -28,6 +28,7 @@ static const struct {
     {"survival", fora_cmd_survival,
      "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
     {"token", fora_cmd_token, "create, list or revoke API tokens"},
+    {"worker", fora_cmd_worker, "run queued recompute jobs"},
 };
 
 static void usage(FILE *out)

@@ -272,6 +272,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     PQclear(r);
     if (err != FORA_OK) goto out;
     if (!opts->quiet) fprintf(stderr, "fora: run %s for forum %s: loading snapshot\n", run, forum);
+    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "loading");
 
     /* 2. load and compute (no transaction open on conn while computing) */
     t = fora_now_seconds();
@@ -285,6 +286,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     for (size_t i = 0; i < NSTEPS; i++) {
         if (!on[i]) continue;
         t = fora_now_seconds();
+        if (opts->progress) opts->progress(opts->progress_arg, res->run_id, steps[i]->name);
         if ((err = steps[i]->compute(&ctx, &state[i], diag)) != FORA_OK) {
             fora_diag_prefix(diag, "%s: ", steps[i]->name);
             goto fail;
@@ -297,6 +299,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
 
     /* 3. store everything and complete the run in one transaction */
     t = fora_now_seconds();
+    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "storing");
     if ((err = fora_db_exec(conn, "BEGIN", diag)) != FORA_OK) goto fail;
     in_tx = true;
     for (size_t i = 0; i < NSTEPS; i++) {

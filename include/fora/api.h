@@ -42,6 +42,7 @@ typedef enum fora_api_role {
 typedef struct fora_api_request {
     const char *method;             /* "GET", ... */
     fora_api_role_t role;           /* authenticated role */
+    int64_t token_id;               /* the token's id (0: none, or `fora show`) */
     const char *path;               /* decoded path, no query string */
     const fora_api_param_t *params; /* decoded query parameters */
     size_t nparams;
@@ -53,6 +54,7 @@ typedef struct fora_api_response {
     char *text;               /* a non-JSON body (malloc'd; GraphML, CSV), or NULL */
     const char *content_type; /* of text (static) */
     const char *route;        /* the matched route pattern (static), or NULL: for metrics */
+    char location[128];       /* a Location header for 201/202 answers, or "" */
 } fora_api_response_t;
 
 /* Answers req; never fails (errors become an error document and status). */

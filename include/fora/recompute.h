@@ -31,6 +31,9 @@ typedef struct fora_recompute_opts {
     uint64_t seed;           /* seeds every random choice of the run (stored in its params) */
     const char *only;        /* comma-separated analyses to run (NULL: all; summary always) */
     bool quiet;              /* no progress lines */
+    /* called (when not NULL) as the run moves on: "loading", a step's name, "storing" */
+    void (*progress)(void *arg, int64_t run_id, const char *what);
+    void *progress_arg;
     struct {
         fora_centrality_opts_t centrality; /* graph and seed are the run's */
         fora_composite_weights_t weights;
