@@ -27,11 +27,14 @@
  *   pagerank          c->pagerank descending
  *   betweenness       c->betweenness descending (static)
  *   betweenness_recomputed
- *                     after each grid step the remaining graph's betweenness
- *                     is recomputed (sampled from recompute_samples sources
- *                     when n - r > exact_max; exact below) and the next
- *                     members up to the next grid step are taken in that order;
- *                     after max_removed the rest follows the last order
+ *                     the betweenness of the remaining graph is recomputed
+ *                     after every `recompute_every` removals (0: every
+ *                     max(1, ceil(max_removed / 50))), exactly when n - r <=
+ *                     exact_max, else from recompute_samples sources drawn
+ *                     among the remaining members (scaled by (n - r)/k), and
+ *                     the next members are taken in that order (ties by
+ *                     vertex index); after max_removed the rest follows the
+ *                     last order
  *   composite         composite rank (keyplayer.h)
  *   kpp_neg           the KPP-Neg set in its order, then by degree
  *   random            repetitions seeded orders (seed, seed+1, ...):
@@ -72,11 +75,12 @@ typedef struct fora_disruption_opts {
     uint64_t seed;             /* first random order's seed; default 1 */
     int32_t exact_max;         /* recomputed betweenness exact up to this n; default 5000 */
     int32_t recompute_samples; /* sources of the sampled recomputation; default 100 */
+    int32_t recompute_every;   /* removals between recomputations; 0: see above; default 0 */
 } fora_disruption_opts_t;
 
 #define FORA_DISRUPTION_OPTS_INIT                                                                  \
     {                                                                                              \
-        0.2, 10, 1, 5000, 100                                                                      \
+        0.2, 10, 1, 5000, 100, 0                                                                   \
     }
 
 void fora_disruption_opts_init(fora_disruption_opts_t *o);

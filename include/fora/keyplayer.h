@@ -29,11 +29,15 @@
  * equally good vertices are broken by a seeded random priority.
  *
  * KPP-Pos: the k vertices reaching most others within d steps:
- *   reach(S)   = |{j not in S : d(S, j) <= d}| / (n - |S|)
- *   dwreach(S) = sum_{j not in S} [d(S,j) <= d] / d(S, j) / (n - |S|)
- * Both are monotone submodular; greedy (lazy evaluation) over the
- * `candidates` highest-degree vertices (0: all), then swap improvement
- * against the next best candidates.  Each evaluation is a BFS of depth d.
+ *   reach(S)   = |{j : d(S, j) <= d}| / n
+ *   dwreach(S) = sum_j [d(S, j) <= d] / max(d(S, j), 1) / n
+ * (members of S reach themselves: distance 0, value 1, as in Borgatti 2006).
+ * Both are monotone submodular coverage functions; greedy with lazy
+ * evaluation over the `candidates` highest-degree vertices (0: all), then
+ * swap improvement: each member of S against the 20 untaken candidates with
+ * the highest last-known gain, accepting the first swap that raises the
+ * objective.  Each gain is one BFS of depth d; each set evaluation a BFS of
+ * depth d from every member of S.
  *
  * Role validation.  For a boolean label (is staff) per member, each metric
  * and the composite are scored by ROC AUC (the Mann-Whitney statistic with
