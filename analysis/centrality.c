@@ -734,15 +734,25 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     }
 
     /* eigenvector centrality on U, weighted */
+    out->eigenvector_converged = true;
     if (out->n_uedges > 0) {
         igraph_real_t value;
         igraph_arpack_options_t ao;
         igraph_arpack_options_init(&ao);
-        IG(igraph_eigenvector_centrality(&ng.u.graph, &vec, &value, false, true, &ng.u.weight, &ao),
-           "eigenvector centrality");
-        for (int32_t v = 0; v < n; v++) {
-            double x = VECTOR(vec)[v];
-            out->eigenvector[nm[v]] = (isfinite(x) && x > 0) ? x : 0;
+        igraph_error_t ie = igraph_eigenvector_centrality(&ng.u.graph, &vec, &value, false, true,
+                                                          &ng.u.weight, &ao);
+        if (ie == IGRAPH_ENOMEM) {
+            err = fora_err_from_igraph(ie, diag, "eigenvector centrality");
+            goto out;
+        }
+        if (ie != IGRAPH_SUCCESS) {
+            /* ARPACK did not converge: report zeros and say so, keep the other metrics */
+            out->eigenvector_converged = false;
+        } else {
+            for (int32_t v = 0; v < n; v++) {
+                double x = VECTOR(vec)[v];
+                out->eigenvector[nm[v]] = (isfinite(x) && x > 0) ? x : 0;
+            }
         }
     }
 

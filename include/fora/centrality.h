@@ -115,16 +115,17 @@ typedef struct fora_centrality {
     int64_t n_uedges;  /* distinct pairs of U */
 
     /* metadata of the run, to report */
-    uint64_t seed;            /* the seed used */
-    double damping;           /* PageRank damping used */
-    bool sampled;             /* betweenness/closeness/harmonic estimated from samples */
-    int32_t samples;          /* k sources used (== n_network when exact) */
-    double delta;             /* failure probability of the bounds */
-    double betweenness_error; /* bound on |betweenness_norm error| (0 when exact) */
-    double harmonic_error;    /* bound on |harmonic error| (0 when exact) */
-    int32_t n_communities;    /* communities found (0 when the network is empty) */
-    double modularity;        /* modularity of `community` on U, weighted (resolution 1) */
-    double resolution;        /* Leiden resolution used */
+    uint64_t seed;              /* the seed used */
+    double damping;             /* PageRank damping used */
+    bool sampled;               /* betweenness/closeness/harmonic estimated from samples */
+    int32_t samples;            /* k sources used (== n_network when exact) */
+    double delta;               /* failure probability of the bounds */
+    double betweenness_error;   /* bound on |betweenness_norm error| (0 when exact) */
+    double harmonic_error;      /* bound on |harmonic error| (0 when exact) */
+    int32_t n_communities;      /* communities found (0 when the network is empty) */
+    double modularity;          /* modularity of `community` on U, weighted (resolution 1) */
+    double resolution;          /* Leiden resolution used */
+    bool eigenvector_converged; /* false: ARPACK did not converge, eigenvector is all 0 */
 
     /* activity (all members) */
     int64_t *posts;
