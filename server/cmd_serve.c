@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "fora/api.h"
 #include "fora/progress.h"
+#include "assets.h"
 #include "worker.h"
 
 #define MAX_PARAMS 32
@@ -380,19 +381,6 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static const char index_html[] =
-    "<!doctype html><html><head><meta charset=\"utf-8\"><title>fora</title></head>"
-    "<body style=\"font-family:sans-serif;max-width:46em;margin:2em auto\">"
-    "<h1>fora</h1><p>Network science on forum structure. This server answers the JSON API; "
-    "the dashboard is not built yet.</p><ul>"
-    "<li><a href=\"/v1/forums\">/v1/forums</a> &mdash; forums and their latest analysis run</li>"
-    "<li>/v1/forums/{forum} &mdash; one forum (name or id)</li>"
-    "<li>/v1/forums/{forum}/runs &mdash; its analysis runs</li>"
-    "<li>/v1/forums/{forum}/summary &mdash; the snapshot summary of the latest run</li>"
-    "<li><a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a></li>"
-    "</ul><p>Try <a href=\"/v1/forums/beer/summary\">/v1/forums/beer/summary</a>.</p>"
-    "</body></html>";
-
 static enum MHD_Result send_body(struct MHD_Connection *mc, int status, const char *type,
                                  const char *body, size_t len, bool copy)
 {
@@ -562,9 +550,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         return send_body(mc, 413, "application/json", big, sizeof(big) - 1, false);
     }
     double t0 = fora_now_seconds();
-    if (strcmp(url, "/") == 0 && strcmp(method, "GET") == 0)
-        return send_body(mc, 200, "text/html; charset=utf-8", index_html, sizeof(index_html) - 1,
+    const fora__asset_t *asset = fora__asset_find(url);
+    if (asset && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+        metrics_observe(&srv->metrics, "static", 200, 0);
+        return send_body(mc, 200, fora__asset_type(asset->name), (const char *)asset->data, asset->len,
                          false);
+    }
     if (strcmp(method, "OPTIONS") == 0) return send_preflight(srv, mc);
     bool head = strcmp(method, "HEAD") == 0;
 

@@ -45,6 +45,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $unused"
 [ "$code" = 401 ] || fail "revoked token gave $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic eDp5" "$base/v1/forums")
 [ "$code" = 401 ] || fail "basic auth gave $code"
+# public routes need no token; the built-in page is served from memory
+curl -s -D "$TMP/hi" -o "$TMP/index" "$base/"
+grep -qi '^content-type: text/html' "$TMP/hi" || fail "index type: $(cat "$TMP/hi")"
+grep -q '<h1>fora</h1>' "$TMP/index" || fail "index page"
 # public routes need no token
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")
 [ "$code" = 200 ] || fail "readyz gave $code"
