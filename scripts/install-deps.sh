@@ -11,7 +11,14 @@ packages=(
     postgresql-15 postgresql-client-15
     curl python3 clang-format
     r-base-core r-cran-survival
+    # api-docs/openapi.yaml -> JSON at build time; response validation in tests
+    python3-yaml python3-jsonschema
 )
+# npm installs the Node tools (Redocly CLI, Redoc) into the build folder.  A
+# Node.js from elsewhere (e.g. NodeSource's, which bundles npm) is kept.
+if ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
