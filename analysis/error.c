@@ -66,6 +66,18 @@ fora_err_t fora_diag_set(fora_diag_t *diag, fora_err_t code, const char *fmt, ..
     return code;
 }
 
+void fora_diag_prefix(fora_diag_t *diag, const char *fmt, ...)
+{
+    char pre[FORA_DIAG_MAX], old[FORA_DIAG_MAX];
+    va_list ap;
+    if (diag == NULL || diag->code == FORA_OK) return;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof(pre), fmt, ap);
+    va_end(ap);
+    memcpy(old, diag->msg, sizeof(old));
+    snprintf(diag->msg, sizeof(diag->msg), "%s%s", pre, old);
+}
+
 void fora_diag_clear(fora_diag_t *diag)
 {
     if (diag == NULL) return;

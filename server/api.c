@@ -1,22 +1,23 @@
 /*
- * server/api.c - route table and handlers of the JSON API.
+ * server/api.c - the router, the helpers every route file shares
+ * (server/api_internal.h) and the core routes: forums, runs, summary, health.
  *
  * Handlers let PostgreSQL build each document with json_build_object() and
  * json_agg() (one round trip, no per-row C code), parse it into Jansson and
  * wrap it.  Every statement is parameterised.
  */
-#include "fora/api.h"
+#include "api_internal.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fora/db.h"
+#include "fora/snapshot.h"
 #include "fora/snapshot_load.h"
-
-#define DEFAULT_LIMIT 100
-#define MAX_LIMIT 1000
+#include "fora/timeparse.h"
 
 json_t *fora_api_error_body(fora_err_t code, const char *message, const char *detail)
 {
@@ -24,25 +25,33 @@ json_t *fora_api_error_body(fora_err_t code, const char *message, const char *de
                      message ? message : fora_strerror(code), "detail", detail);
 }
 
-static void reply_error(fora_api_response_t *resp, fora_err_t code, const char *message,
-                        const char *detail)
+void fora__api_error(fora_api_response_t *resp, fora_err_t code, const char *message,
+                     const char *detail)
 {
+    json_decref(resp->body);
     resp->status = fora_err_http_status(code);
     resp->body = fora_api_error_body(code, message, detail);
 }
 
-static void reply_diag(fora_api_response_t *resp, const fora_diag_t *diag)
+void fora__api_diag(fora_api_response_t *resp, const fora_diag_t *diag)
 {
     /* database detail is for the log, not for clients */
     if (diag->code == FORA_EDB)
-        reply_error(resp, diag->code, "the database is unavailable", NULL);
+        fora__api_error(resp, diag->code, "the database is unavailable", NULL);
     else
-        reply_error(resp, diag->code, diag->msg, NULL);
+        fora__api_error(resp, diag->code, diag->msg, NULL);
+}
+
+void fora__api_ok(fora_api_response_t *resp, json_t *body)
+{
+    json_decref(resp->body);
+    resp->status = 200;
+    resp->body = body;
 }
 
 /* ---- parameters ------------------------------------------------------------ */
 
-static const char *param(const fora_api_request_t *req, const char *key)
+const char *fora__api_param(const fora_api_request_t *req, const char *key)
 {
     for (size_t i = 0; i < req->nparams; i++)
         if (strcmp(req->params[i].key, key) == 0) return req->params[i].value;
@@ -50,50 +59,150 @@ static const char *param(const fora_api_request_t *req, const char *key)
 }
 
 /* Rejects parameters a route does not know, so a typo is not silently ignored. */
-static bool only_params(const fora_api_request_t *req, const char *const *known,
-                        fora_api_response_t *resp)
+bool fora__api_only_params(fora__api_ctx_t *ctx, const char *const *known)
 {
+    const fora_api_request_t *req = ctx->req;
     for (size_t i = 0; i < req->nparams; i++) {
         bool ok = false;
         for (const char *const *k = known; *k && !ok; k++)
             ok = strcmp(req->params[i].key, *k) == 0;
+        for (size_t j = 0; j < i && ok; j++)
+            if (strcmp(req->params[j].key, req->params[i].key) == 0) {
+                char msg[160];
+                snprintf(msg, sizeof(msg), "parameter \"%.64s\" is given more than once",
+                         req->params[i].key);
+                fora__api_error(ctx->resp, FORA_EINVAL, msg, req->params[i].key);
+                return false;
+            }
         if (!ok) {
             char msg[160];
             snprintf(msg, sizeof(msg), "unknown parameter \"%.64s\"", req->params[i].key);
-            reply_error(resp, FORA_EINVAL, msg, req->params[i].key);
+            fora__api_error(ctx->resp, FORA_EINVAL, msg, req->params[i].key);
             return false;
         }
     }
     return true;
 }
 
-static bool int_param(const fora_api_request_t *req, const char *key, long long def, long long min,
-                      long long max, long long *out, fora_api_response_t *resp)
+bool fora__api_int_param(fora__api_ctx_t *ctx, const char *key, long long def, long long min,
+                         long long max, long long *out)
 {
-    const char *v = param(req, key);
+    const char *v = fora__api_param(ctx->req, key);
     *out = def;
     if (v == NULL) return true;
     char *end;
+    errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || n < min || n > max) {
+    if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
         char msg[200];
         snprintf(msg, sizeof(msg), "parameter \"%s\" must be a whole number from %lld to %lld", key,
                  min, max);
-        reply_error(resp, FORA_EINVAL, msg, key);
+        fora__api_error(ctx->resp, FORA_EINVAL, msg, key);
         return false;
     }
     *out = n;
     return true;
 }
 
+bool fora__api_double_param(fora__api_ctx_t *ctx, const char *key, double def, double min,
+                            double max, double *out)
+{
+    const char *v = fora__api_param(ctx->req, key);
+    *out = def;
+    if (v == NULL) return true;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(x) || x < min || x > max) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "parameter \"%s\" must be a number from %g to %g", key, min,
+                 max);
+        fora__api_error(ctx->resp, FORA_EINVAL, msg, key);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+bool fora__api_enum_param(fora__api_ctx_t *ctx, const char *key, const char *const *values, int def,
+                          int *out)
+{
+    const char *v = fora__api_param(ctx->req, key);
+    *out = def;
+    if (v == NULL) return true;
+    for (int i = 0; values[i]; i++)
+        if (strcmp(v, values[i]) == 0) {
+            *out = i;
+            return true;
+        }
+    char msg[400];
+    size_t n = (size_t)snprintf(msg, sizeof(msg), "parameter \"%s\" must be one of", key);
+    for (int i = 0; values[i] && n < sizeof(msg); i++)
+        n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "", values[i]);
+    fora__api_error(ctx->resp, FORA_EINVAL, msg, key);
+    return false;
+}
+
+bool fora__api_time_param(fora__api_ctx_t *ctx, const char *key, int64_t *out)
+{
+    const char *v = fora__api_param(ctx->req, key);
+    int64_t usec;
+    *out = FORA_TIME_NONE;
+    if (v == NULL) return true;
+    if (!fora_time_parse(v, strlen(v), &usec)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "parameter \"%s\" must be a timestamp (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]) or "
+                 "Unix seconds",
+                 key);
+        fora__api_error(ctx->resp, FORA_EINVAL, msg, key);
+        return false;
+    }
+    /* floor to seconds, as the snapshot stores times */
+    *out = usec >= 0 ? usec / 1000000 : -((-usec + 999999) / 1000000);
+    return true;
+}
+
+bool fora__api_page_param(fora__api_ctx_t *ctx, fora__api_page_t *page)
+{
+    if (!fora__api_int_param(ctx, "limit", FORA_API_DEFAULT_LIMIT, 1, FORA_API_MAX_LIMIT,
+                             &page->limit) ||
+        !fora__api_int_param(ctx, "offset", 0, 0, INT32_MAX, &page->offset))
+        return false;
+    snprintf(page->limit_s, sizeof(page->limit_s), "%lld", page->limit);
+    snprintf(page->offset_s, sizeof(page->offset_s), "%lld", page->offset);
+    return true;
+}
+
+bool fora__api_sort_param(fora__api_ctx_t *ctx, const char *const *allowed, int def, bool def_desc,
+                          int *idx, bool *desc)
+{
+    const char *v = fora__api_param(ctx->req, "sort");
+    *idx = def;
+    *desc = def_desc;
+    if (v == NULL) return true;
+    bool d = v[0] == '-';
+    const char *name = d || v[0] == '+' ? v + 1 : v;
+    for (int i = 0; allowed[i]; i++)
+        if (strcmp(name, allowed[i]) == 0) {
+            *idx = i;
+            *desc = d;
+            return true;
+        }
+    char msg[600];
+    size_t n = (size_t)snprintf(msg, sizeof(msg),
+                                "parameter \"sort\" must be a field, optionally after '-' for "
+                                "descending order:");
+    for (int i = 0; allowed[i] && n < sizeof(msg); i++)
+        n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "", allowed[i]);
+    fora__api_error(ctx->resp, FORA_EINVAL, msg, "sort");
+    return false;
+}
+
 /* ---- running queries ------------------------------------------------------- */
 
-/*
- * Runs sql (one row, one json column) with text params and parses the value.
- * *out is NULL when the query returned no row.
- */
-static fora_err_t query_json(PGconn *conn, const char *sql, int n, const char *const *p,
-                             json_t **out, fora_diag_t *diag)
+fora_err_t fora__api_query_json(PGconn *conn, const char *sql, int n, const char *const *p,
+                                json_t **out, fora_diag_t *diag)
 {
     *out = NULL;
     PGresult *res = PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0);
@@ -108,24 +217,88 @@ static fora_err_t query_json(PGconn *conn, const char *sql, int n, const char *c
     return err;
 }
 
+void fora__api_reply_query(fora__api_ctx_t *ctx, const char *sql, int n, const char *const *p,
+                           const char *not_found, const char *not_found_detail)
+{
+    fora_diag_t diag = FORA_DIAG_INIT;
+    json_t *doc;
+    if (fora__api_query_json(ctx->conn, sql, n, p, &doc, &diag) != FORA_OK)
+        fora__api_diag(ctx->resp, &diag);
+    else if (doc == NULL)
+        fora__api_error(ctx->resp, FORA_ENOTFOUND, not_found ? not_found : "not found",
+                        not_found_detail);
+    else
+        fora__api_ok(ctx->resp, doc);
+}
+
 /* Resolves a forum by name or id (fora_forum_lookup) into its id as text. */
-static bool resolve_forum(PGconn *conn, const char *key, char *id, size_t len,
-                          fora_api_response_t *resp)
+bool fora__api_resolve_forum(fora__api_ctx_t *ctx, const char *key, char *id, size_t len)
 {
     fora_diag_t diag = FORA_DIAG_INIT;
     int64_t forum_id;
-    if (fora_forum_lookup(conn, key, &forum_id, &diag) != FORA_OK) {
+    if (fora_forum_lookup(ctx->conn, key, &forum_id, &diag) != FORA_OK) {
         if (diag.code == FORA_ENOTFOUND)
-            reply_error(resp, FORA_ENOTFOUND, diag.msg, "forum");
+            fora__api_error(ctx->resp, FORA_ENOTFOUND, diag.msg, "forum");
         else
-            reply_diag(resp, &diag);
+            fora__api_diag(ctx->resp, &diag);
         return false;
     }
     snprintf(id, len, "%lld", (long long)forum_id);
     return true;
 }
 
-/* ---- handlers ------------------------------------------------------------- */
+bool fora__api_pick_run(fora__api_ctx_t *ctx, const char *forum_id, const char *analysis, char *run,
+                        size_t len)
+{
+    fora_diag_t diag = FORA_DIAG_INIT;
+    long long want;
+    if (!fora__api_int_param(ctx, "run", 0, 1, INT64_MAX, &want)) return false;
+    char w[24];
+    snprintf(w, sizeof(w), "%lld", want);
+    const char *p[] = {forum_id, w, analysis};
+    PGresult *res =
+        PQexecParams(ctx->conn,
+                     "SELECT id, status, $3::text IS NULL OR $3 = ANY(analyses) FROM analysis_runs"
+                     " WHERE forum_id = $1::bigint"
+                     " AND ($2::bigint = 0 OR id = $2::bigint)"
+                     " AND ($2::bigint <> 0 OR (status = 'completed'"
+                     "      AND ($3::text IS NULL OR $3 = ANY(analyses))))"
+                     " ORDER BY id DESC LIMIT 1",
+                     3, NULL, p, NULL, NULL, 0);
+    if (fora_db_check(res, PGRES_TUPLES_OK, "finding the run", &diag) != FORA_OK) {
+        PQclear(res);
+        fora__api_diag(ctx->resp, &diag);
+        return false;
+    }
+    bool found = PQntuples(res) > 0;
+    bool completed = found && strcmp(PQgetvalue(res, 0, 1), "completed") == 0;
+    bool has = found && strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+    if (!completed || !has) {
+        char msg[240];
+        if (want == 0 && analysis)
+            snprintf(msg, sizeof(msg),
+                     "the forum has no completed analysis run with %s yet "
+                     "(run `fora recompute`)",
+                     analysis);
+        else if (want == 0)
+            snprintf(msg, sizeof(msg),
+                     "the forum has no completed analysis run yet (run `fora recompute`)");
+        else if (!found)
+            snprintf(msg, sizeof(msg), "no run %lld for this forum", want);
+        else if (!completed)
+            snprintf(msg, sizeof(msg), "run %lld is %s, not completed", want,
+                     PQgetvalue(res, 0, 1));
+        else
+            snprintf(msg, sizeof(msg), "run %lld did not compute %s", want, analysis);
+        fora__api_error(ctx->resp, FORA_ENOTFOUND, msg, "run");
+    } else {
+        snprintf(run, len, "%s", PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return completed && has;
+}
+
+/* ---- core routes ------------------------------------------------------------- */
 
 /* The JSON of a forum row f, with its latest completed run. */
 #define FORUM_JSON                                                                                 \
@@ -136,236 +309,135 @@ static bool resolve_forum(PGconn *conn, const char *key, char *id, size_t len,
     "   FROM analysis_runs r WHERE r.forum_id = f.id AND r.status = 'completed'"                   \
     "   ORDER BY r.id DESC LIMIT 1))"
 
-static void h_forums(PGconn *conn, const fora_api_request_t *req, const char *forum,
-                     fora_api_response_t *resp)
+static void h_forums(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {"limit", "offset", NULL};
-    long long limit, offset;
-    fora_diag_t diag = FORA_DIAG_INIT;
-    json_t *doc;
-    (void)forum;
-    if (!only_params(req, known, resp) ||
-        !int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, &limit, resp) ||
-        !int_param(req, "offset", 0, 0, INT32_MAX, &offset, resp))
-        return;
-    char l[24], o[24];
-    snprintf(l, sizeof(l), "%lld", limit);
-    snprintf(o, sizeof(o), "%lld", offset);
-    const char *p[] = {l, o};
-    if (query_json(conn,
-                   "SELECT json_build_object('total', (SELECT count(*) FROM forums),"
-                   " 'limit', $1::int, 'offset', $2::int,"
-                   " 'items', COALESCE((SELECT json_agg(x.j ORDER BY x.name) FROM"
-                   "  (SELECT " FORUM_JSON " AS j, f.name FROM forums f ORDER BY f.name"
-                   "   LIMIT $1::int OFFSET $2::int) x), '[]'::json))",
-                   2, p, &doc, &diag) != FORA_OK) {
-        reply_diag(resp, &diag);
-        return;
-    }
-    resp->status = 200;
-    resp->body = doc;
+    fora__api_page_t pg;
+    if (!fora__api_only_params(ctx, known) || !fora__api_page_param(ctx, &pg)) return;
+    const char *p[] = {pg.limit_s, pg.offset_s};
+    fora__api_reply_query(ctx,
+                          "SELECT json_build_object('total', (SELECT count(*) FROM forums),"
+                          " 'limit', $1::int, 'offset', $2::int,"
+                          " 'items', COALESCE((SELECT json_agg(x.j ORDER BY x.name) FROM"
+                          "  (SELECT " FORUM_JSON " AS j, f.name FROM forums f ORDER BY f.name"
+                          "   LIMIT $1::int OFFSET $2::int) x), '[]'::json))",
+                          2, p, NULL, NULL);
 }
 
-static void h_forum(PGconn *conn, const fora_api_request_t *req, const char *forum,
-                    fora_api_response_t *resp)
+static void h_forum(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {NULL};
-    fora_diag_t diag = FORA_DIAG_INIT;
     char id[24];
-    json_t *doc;
-    if (!only_params(req, known, resp) || !resolve_forum(conn, forum, id, sizeof(id), resp)) return;
-    const char *p[] = {id};
-    if (query_json(conn, "SELECT " FORUM_JSON " FROM forums f WHERE f.id = $1::bigint", 1, p, &doc,
-                   &diag) != FORA_OK) {
-        reply_diag(resp, &diag);
+    if (!fora__api_only_params(ctx, known) ||
+        !fora__api_resolve_forum(ctx, ctx->seg[0], id, sizeof(id)))
         return;
-    }
-    resp->status = 200;
-    resp->body = doc;
+    const char *p[] = {id};
+    fora__api_reply_query(ctx, "SELECT " FORUM_JSON " FROM forums f WHERE f.id = $1::bigint", 1, p,
+                          "forum not found", "forum");
 }
 
-static void h_runs(PGconn *conn, const fora_api_request_t *req, const char *forum,
-                   fora_api_response_t *resp)
+static void h_runs(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {"limit", "offset", "status", NULL};
-    long long limit, offset;
-    fora_diag_t diag = FORA_DIAG_INIT;
+    static const char *const statuses[] = {"running", "completed", "failed", NULL};
+    fora__api_page_t pg;
     char id[24];
-    json_t *doc;
-    const char *status = param(req, "status");
-    if (!only_params(req, known, resp) ||
-        !int_param(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, &limit, resp) ||
-        !int_param(req, "offset", 0, 0, INT32_MAX, &offset, resp))
+    int st = -1;
+    if (!fora__api_only_params(ctx, known) || !fora__api_page_param(ctx, &pg) ||
+        !fora__api_enum_param(ctx, "status", statuses, -1, &st) ||
+        !fora__api_resolve_forum(ctx, ctx->seg[0], id, sizeof(id)))
         return;
-    if (status && strcmp(status, "running") && strcmp(status, "completed") &&
-        strcmp(status, "failed")) {
-        reply_error(resp, FORA_EINVAL, "parameter \"status\" must be running, completed or failed",
-                    "status");
-        return;
-    }
-    if (!resolve_forum(conn, forum, id, sizeof(id), resp)) return;
-    char l[24], o[24];
-    snprintf(l, sizeof(l), "%lld", limit);
-    snprintf(o, sizeof(o), "%lld", offset);
-    const char *p[] = {id, l, o, status};
-    if (query_json(conn,
-                   "SELECT json_build_object("
-                   " 'total', (SELECT count(*) FROM analysis_runs WHERE forum_id = $1::bigint"
-                   "   AND ($4::text IS NULL OR status = $4)),"
-                   " 'limit', $2::int, 'offset', $3::int,"
-                   " 'items', COALESCE((SELECT json_agg(x.j ORDER BY x.id DESC) FROM"
-                   "  (SELECT r.id, json_build_object('id', r.id, 'status', r.status,"
-                   "   'params', r.params, 'analyses', r.analyses, 'watermark', r.watermark,"
-                   "   'stale', r.watermark < f.data_version, 'started_at', r.started_at,"
-                   "   'finished_at', r.finished_at, 'timings', r.timings, 'error', r.error) AS j"
-                   "   FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
-                   "   WHERE r.forum_id = $1::bigint AND ($4::text IS NULL OR r.status = $4)"
-                   "   ORDER BY r.id DESC LIMIT $2::int OFFSET $3::int) x), '[]'::json))",
-                   4, p, &doc, &diag) != FORA_OK) {
-        reply_diag(resp, &diag);
-        return;
-    }
-    resp->status = 200;
-    resp->body = doc;
+    const char *p[] = {id, pg.limit_s, pg.offset_s, st < 0 ? NULL : statuses[st]};
+    fora__api_reply_query(
+        ctx,
+        "SELECT json_build_object("
+        " 'total', (SELECT count(*) FROM analysis_runs WHERE forum_id = $1::bigint"
+        "   AND ($4::text IS NULL OR status = $4)),"
+        " 'limit', $2::int, 'offset', $3::int,"
+        " 'items', COALESCE((SELECT json_agg(x.j ORDER BY x.id DESC) FROM"
+        "  (SELECT r.id, json_build_object('id', r.id, 'status', r.status,"
+        "   'params', r.params, 'analyses', r.analyses, 'watermark', r.watermark,"
+        "   'stale', r.watermark < f.data_version, 'started_at', r.started_at,"
+        "   'finished_at', r.finished_at, 'timings', r.timings, 'error', r.error) AS j"
+        "   FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
+        "   WHERE r.forum_id = $1::bigint AND ($4::text IS NULL OR r.status = $4)"
+        "   ORDER BY r.id DESC LIMIT $2::int OFFSET $3::int) x), '[]'::json))",
+        4, p, NULL, NULL);
 }
 
-/*
- * Picks the run a result route reads: ?run=ID (which must belong to the forum
- * and be completed) or the latest completed one.  404 when there is none.
- */
-static bool pick_run(PGconn *conn, const fora_api_request_t *req, const char *forum_id, char *run,
-                     size_t len, fora_api_response_t *resp)
-{
-    fora_diag_t diag = FORA_DIAG_INIT;
-    long long want;
-    if (!int_param(req, "run", 0, 1, INT64_MAX, &want, resp)) return false;
-    char w[24];
-    snprintf(w, sizeof(w), "%lld", want);
-    const char *p[] = {forum_id, w};
-    PGresult *res = PQexecParams(conn,
-                                 "SELECT id, status FROM analysis_runs WHERE forum_id = $1::bigint"
-                                 " AND ($2::bigint = 0 OR id = $2::bigint)"
-                                 " AND ($2::bigint <> 0 OR status = 'completed')"
-                                 " ORDER BY id DESC LIMIT 1",
-                                 2, NULL, p, NULL, NULL, 0);
-    if (fora_db_check(res, PGRES_TUPLES_OK, "finding the run", &diag) != FORA_OK) {
-        PQclear(res);
-        reply_diag(resp, &diag);
-        return false;
-    }
-    bool ok = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 1), "completed") == 0;
-    if (!ok) {
-        char msg[200];
-        if (want == 0)
-            snprintf(msg, sizeof(msg),
-                     "the forum has no completed analysis run yet "
-                     "(run `fora recompute`)");
-        else if (PQntuples(res) == 0)
-            snprintf(msg, sizeof(msg), "no run %lld for this forum", want);
-        else
-            snprintf(msg, sizeof(msg), "run %lld is %s, not completed", want,
-                     PQgetvalue(res, 0, 1));
-        reply_error(resp, FORA_ENOTFOUND, msg, "run");
-    } else {
-        snprintf(run, len, "%s", PQgetvalue(res, 0, 0));
-    }
-    PQclear(res);
-    return ok;
-}
-
-static void h_summary(PGconn *conn, const fora_api_request_t *req, const char *forum,
-                      fora_api_response_t *resp)
+static void h_summary(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {"run", NULL};
-    fora_diag_t diag = FORA_DIAG_INIT;
     char id[24], run[24];
-    json_t *doc;
-    if (!only_params(req, known, resp) || !resolve_forum(conn, forum, id, sizeof(id), resp) ||
-        !pick_run(conn, req, id, run, sizeof(run), resp))
+    if (!fora__api_only_params(ctx, known) ||
+        !fora__api_resolve_forum(ctx, ctx->seg[0], id, sizeof(id)) ||
+        !fora__api_pick_run(ctx, id, "summary", run, sizeof(run)))
         return;
     const char *p[] = {run};
-    if (query_json(conn,
-                   "SELECT json_build_object('run', json_build_object('id', r.id,"
-                   " 'finished_at', r.finished_at, 'watermark', r.watermark,"
-                   " 'stale', r.watermark < f.data_version, 'params', r.params),"
-                   " 'forum', json_build_object('id', f.id, 'name', f.name),"
-                   " 'summary', to_jsonb(s) - 'run_id')"
-                   " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
-                   " JOIN run_summary s ON s.run_id = r.id WHERE r.id = $1::bigint",
-                   1, p, &doc, &diag) != FORA_OK) {
-        reply_diag(resp, &diag);
-        return;
-    }
-    if (doc == NULL) {
-        reply_error(resp, FORA_ENOTFOUND, "the run has no summary", "run");
-        return;
-    }
-    resp->status = 200;
-    resp->body = doc;
+    fora__api_reply_query(ctx,
+                          "SELECT json_build_object('run', " FORA_API_RUN_JSON ","
+                          " 'forum', json_build_object('id', f.id, 'name', f.name),"
+                          " 'summary', to_jsonb(s) - 'run_id')"
+                          " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
+                          " JOIN run_summary s ON s.run_id = r.id WHERE r.id = $1::bigint",
+                          1, p, "the run has no summary", "run");
 }
 
-static void h_healthz(PGconn *conn, const fora_api_request_t *req, const char *forum,
-                      fora_api_response_t *resp)
+static void h_healthz(fora__api_ctx_t *ctx)
 {
-    (void)conn;
-    (void)req;
-    (void)forum;
-    resp->status = 200;
-    resp->body = json_pack("{s:s}", "status", "ok");
+    fora__api_ok(ctx->resp, json_pack("{s:s}", "status", "ok"));
 }
 
-static void h_readyz(PGconn *conn, const fora_api_request_t *req, const char *forum,
-                     fora_api_response_t *resp)
+static void h_readyz(fora__api_ctx_t *ctx)
 {
     fora_diag_t diag = FORA_DIAG_INIT;
     int pending = 0;
-    (void)req;
-    (void)forum;
-    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-        reply_error(resp, FORA_EDB, "the database is unreachable", NULL);
-        return;
-    }
-    if (fora_migrate_pending(conn, fora_migrations_dir(), &pending, &diag) != FORA_OK) {
-        reply_diag(resp, &diag);
+    if (fora_migrate_pending(ctx->conn, fora_migrations_dir(), &pending, &diag) != FORA_OK) {
+        fora__api_diag(ctx->resp, &diag);
         return;
     }
     if (pending > 0) {
-        reply_error(resp, FORA_ESCHEMA, "the database schema is behind: run fora migrate", NULL);
+        fora__api_error(ctx->resp, FORA_ESCHEMA, "the database schema is behind: run fora migrate",
+                        NULL);
         return;
     }
-    resp->status = 200;
-    resp->body = json_pack("{s:s}", "status", "ready");
+    fora__api_ok(ctx->resp, json_pack("{s:s}", "status", "ready"));
 }
 
 /* ---- routing ---------------------------------------------------------------- */
 
-typedef void (*handler_fn)(PGconn *, const fora_api_request_t *, const char *,
-                           fora_api_response_t *);
-
-/* Patterns: literal segments, "{forum}" captures one segment. */
-static const struct {
-    const char *pattern;
-    handler_fn fn;
-    bool needs_db;
-} routes[] = {
+static const fora__api_route_t core_routes[] = {
     {"/healthz", h_healthz, false},
     {"/readyz", h_readyz, true},
     {"/v1/forums", h_forums, true},
     {"/v1/forums/{forum}", h_forum, true},
     {"/v1/forums/{forum}/runs", h_runs, true},
     {"/v1/forums/{forum}/summary", h_summary, true},
+    {NULL, NULL, false},
 };
 
-/* Matches path against pattern; copies the {forum} segment into forum. */
-static bool match(const char *pattern, const char *path, char *forum, size_t len)
+/* Every route table; a subject file adds its table here. */
+static const fora__api_route_t *const route_tables[] = {
+    core_routes,
+    fora__api_routes_keyplayers,
+};
+
+/*
+ * Matches path against pattern; each "{name}" captures one non-empty segment
+ * into the next slot of buf (segments are at most seglen - 1 bytes).
+ */
+static bool match(const char *pattern, const char *path, char buf[][256], int *nseg)
 {
+    *nseg = 0;
     while (*pattern && *path) {
-        if (strncmp(pattern, "{forum}", 7) == 0) {
+        if (*pattern == '{') {
+            const char *close = strchr(pattern, '}');
             size_t n = strcspn(path, "/");
-            if (n == 0 || n >= len) return false;
-            memcpy(forum, path, n);
-            forum[n] = '\0';
-            pattern += 7;
+            if (close == NULL || n == 0 || n >= 256 || *nseg == FORA_API_MAX_SEGS) return false;
+            memcpy(buf[*nseg], path, n);
+            buf[*nseg][n] = '\0';
+            (*nseg)++;
+            pattern = close + 1;
             path += n;
             continue;
         }
@@ -379,27 +451,33 @@ static bool match(const char *pattern, const char *path, char *forum, size_t len
 
 void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_response_t *resp)
 {
-    char forum[256] = "";
+    char seg[FORA_API_MAX_SEGS][256];
+    int nseg;
     resp->status = 500;
     resp->body = NULL;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!match(routes[i].pattern, req->path, forum, sizeof(forum))) continue;
-        if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-            reply_error(resp, FORA_EMETHOD, "only GET is allowed here", req->method);
+    for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
+        for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
+            if (!match(r->pattern, req->path, seg, &nseg)) continue;
+            if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+                fora__api_error(resp, FORA_EMETHOD, "only GET is allowed here", req->method);
+                return;
+            }
+            if (r->needs_db && (conn == NULL || PQstatus(conn) != CONNECTION_OK)) {
+                fora__api_error(resp, FORA_EDB, "the database is unreachable", NULL);
+                return;
+            }
+            fora__api_ctx_t ctx = {.conn = conn, .req = req, .resp = resp};
+            for (int i = 0; i < nseg; i++)
+                ctx.seg[i] = seg[i];
+            r->fn(&ctx);
+            if (resp->body == NULL)
+                fora__api_error(resp, FORA_EINTERNAL, "out of memory building JSON", NULL);
             return;
         }
-        if (routes[i].needs_db && (conn == NULL || PQstatus(conn) != CONNECTION_OK)) {
-            reply_error(resp, FORA_EDB, "the database is unreachable", NULL);
-            return;
-        }
-        routes[i].fn(conn, req, forum, resp);
-        if (resp->body == NULL)
-            reply_error(resp, FORA_EINTERNAL, "out of memory building JSON", NULL);
-        return;
     }
     char msg[300];
     snprintf(msg, sizeof(msg), "no route \"%.200s\"", req->path);
-    reply_error(resp, FORA_ENOTFOUND, msg, "path");
+    fora__api_error(resp, FORA_ENOTFOUND, msg, "path");
 }
 
 /* ---- request targets ----------------------------------------------------------- */

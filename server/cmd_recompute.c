@@ -19,19 +19,24 @@ static const char recompute_usage[] =
     "  --reply-rule R    explicit_or_starter (default): a post without reply_to\n"
     "                    replies to its thread's starter; explicit_only;\n"
     "                    starter_only\n"
-    "  --keep-self-loops keep replies to oneself in the reply graph\n";
+    "  --keep-self-loops keep replies to oneself in the reply graph\n"
+    "  --only A[,B...]   run only these analyses (summary always runs): summary,\n"
+    "                    keyplayers\n"
+    "  --seed N          seed of every random choice (default 1; stored in the run)\n";
 
 int fora_cmd_recompute(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
     fora_recompute_opts_t ro = {0};
-    enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_RULE, OPT_SELF };
+    enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_RULE, OPT_SELF, OPT_ONLY, OPT_SEED };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"forum", required_argument, NULL, OPT_FORUM},
                                          {"all", no_argument, NULL, OPT_ALL},
                                          {"reply-rule", required_argument, NULL, OPT_RULE},
                                          {"keep-self-loops", no_argument, NULL, OPT_SELF},
+                                         {"only", required_argument, NULL, OPT_ONLY},
+                                         {"seed", required_argument, NULL, OPT_SEED},
                                          {NULL, 0, NULL, 0}};
     const char *forums[64];
     int nforums = 0, c, rc = 0;
@@ -42,6 +47,7 @@ int fora_cmd_recompute(int argc, char **argv)
     const char **names = NULL; /* ... and how to name them in messages */
 
     fora_graph_opts_init(&ro.graph);
+    ro.seed = 1;
     fora_dbconf_from_env(&cli.db);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = fora_cli_common(&cli, c, recompute_usage);
@@ -62,6 +68,17 @@ int fora_cmd_recompute(int argc, char **argv)
         case OPT_SELF:
             ro.graph.keep_self_loops = true;
             break;
+        case OPT_ONLY:
+            if (fora_recompute_check_only(optarg, &diag) != FORA_OK)
+                return fora_cli_usage_error("recompute", "--only: %s", diag.msg);
+            ro.only = optarg;
+            break;
+        case OPT_SEED: {
+            long long v;
+            if (!fora_cli_parse_int("recompute", "seed", optarg, 0, INT64_MAX, &v)) return 2;
+            ro.seed = (uint64_t)v;
+            break;
+        }
         default:
             return fora_cli_usage_error("recompute", "unknown option");
         }

@@ -3,6 +3,10 @@
  */
 #include "fora/recompute.h"
 
+#include <assert.h>
+#include <math.h>
+#include <stdbool.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +16,7 @@
 #include "fora/snapshot.h"
 #include "fora/snapshot_load.h"
 #include "fora/timeparse.h"
-
-const char *const fora_recompute_analyses[] = {"summary", NULL};
+#include "recompute_internal.h"
 
 fora_err_t fora_recompute_sweep(PGconn *conn, int64_t *swept, fora_diag_t *diag)
 {
@@ -33,8 +36,8 @@ fora_err_t fora_recompute_sweep(PGconn *conn, int64_t *swept, fora_diag_t *diag)
     return err;
 }
 
-static fora_err_t exec_params(PGconn *conn, const char *what, const char *sql, int n,
-                              const char *const *p, fora_diag_t *diag)
+fora_err_t fora__run_exec(PGconn *conn, const char *what, const char *sql, int n,
+                          const char *const *p, fora_diag_t *diag)
 {
     PGresult *res = PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0);
     ExecStatusType want =
@@ -44,80 +47,206 @@ static fora_err_t exec_params(PGconn *conn, const char *what, const char *sql, i
     return err;
 }
 
-/* Formats a snapshot time (Unix seconds) for SQL, or NULL for FORA_TIME_NONE. */
-static const char *sql_time(int64_t t, char *buf)
+/* ---- COPY buffers ------------------------------------------------------------ */
+
+static char *copy_room(fora__copy_buf_t *b, size_t need)
 {
-    if (t == FORA_TIME_NONE) return NULL;
-    fora_time_format_pg(t * 1000000, buf);
-    return buf;
+    if (b->len + need > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->len + need)
+            cap *= 2;
+        b->data = fora_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    return b->data + b->len;
 }
 
-static fora_err_t store_summary(PGconn *conn, const char *run, const fora_summary_t *s,
-                                fora_diag_t *diag)
+void fora__copy_int(fora__copy_buf_t *b, int64_t v)
 {
-    char v[13][24], first[40], last[40];
-    const int64_t vals[] = {s->boards,
-                            s->members,
-                            s->posting_members,
-                            s->threads,
-                            s->posts,
-                            s->replies,
-                            s->events,
-                            s->reply_graph_vertices,
-                            s->reply_graph_edges,
-                            s->reply_graph_weight,
-                            s->bipartite_edges};
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        snprintf(v[i], sizeof(v[i]), "%lld", (long long)vals[i]);
-    const char *p[] = {run,
-                       v[0],
-                       v[1],
-                       v[2],
-                       v[3],
-                       v[4],
-                       v[5],
-                       v[6],
-                       sql_time(s->first_post_at, first),
-                       sql_time(s->last_post_at, last),
-                       v[7],
-                       v[8],
-                       v[9],
-                       v[10]};
-    return exec_params(conn, "storing the summary",
-                       "INSERT INTO run_summary (run_id, boards, members, posting_members,"
-                       " threads, posts, replies, events, first_post_at, last_post_at,"
-                       " reply_graph_vertices, reply_graph_edges, reply_graph_weight,"
-                       " bipartite_edges) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-                       " $12, $13, $14)",
-                       14, p, diag);
+    char *p = copy_room(b, 24);
+    b->len += (size_t)snprintf(p, 24, "%lld\t", (long long)v);
+}
+
+void fora__copy_double(fora__copy_buf_t *b, double v)
+{
+    if (!isfinite(v)) {
+        fora__copy_null(b);
+        return;
+    }
+    char *p = copy_room(b, 32);
+    b->len += (size_t)snprintf(p, 32, "%.17g\t", v);
+}
+
+void fora__copy_null(fora__copy_buf_t *b)
+{
+    char *p = copy_room(b, 3);
+    memcpy(p, "\\N\t", 3);
+    b->len += 3;
+}
+
+void fora__copy_text(fora__copy_buf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = copy_room(b, 2 * n + 1), *o = p;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            *o++ = '\\';
+            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
+        }
+        *o++ = c;
+    }
+    *o++ = '\t';
+    b->len += (size_t)(o - p);
+}
+
+void fora__copy_raw(fora__copy_buf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = copy_room(b, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\t';
+    b->len += n + 1;
+}
+
+void fora__copy_end_row(fora__copy_buf_t *b)
+{
+    assert(b->len > 0 && b->data[b->len - 1] == '\t');
+    b->data[b->len - 1] = '\n';
+}
+
+void fora__copy_free(fora__copy_buf_t *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+fora_err_t fora__copy_send(PGconn *conn, const char *copy_sql, fora__copy_buf_t *b,
+                           fora_diag_t *diag)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    fora_err_t err = fora_db_check(res, PGRES_COPY_IN, copy_sql, diag);
+    PQclear(res);
+    if (err != FORA_OK) return err;
+    /* PQputCopyData takes an int length: send in chunks */
+    size_t off = 0;
+    bool ok = true;
+    while (ok && off < b->len) {
+        size_t n = b->len - off < (1u << 24) ? b->len - off : (1u << 24);
+        ok = PQputCopyData(conn, b->data + off, (int)n) == 1;
+        off += n;
+    }
+    if (PQputCopyEnd(conn, ok ? NULL : "send failed") != 1) ok = false;
+    res = PQgetResult(conn);
+    err = fora_db_check(res, PGRES_COMMAND_OK, copy_sql, diag);
+    PQclear(res);
+    while ((res = PQgetResult(conn)) != NULL)
+        PQclear(res);
+    if (err == FORA_OK && !ok)
+        err = fora_diag_set(diag, FORA_EDB, "sending COPY data: %s", PQerrorMessage(conn));
+    b->len = 0;
+    return err;
+}
+
+/* ---- the run ----------------------------------------------------------------- */
+
+/* The steps, in the order they run and store; summary always runs. */
+static const fora__run_step_t *const steps[] = {
+    &fora__run_step_summary,
+    &fora__run_step_keyplayers,
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+const char *fora_recompute_step_name(size_t i)
+{
+    return i < NSTEPS ? steps[i]->name : NULL;
+}
+
+/* Whether `name` is in the comma-separated list `only` (NULL: every step). */
+static bool in_list(const char *only, const char *name)
+{
+    if (only == NULL || strcmp(name, "summary") == 0) return true;
+    size_t n = strlen(name);
+    for (const char *p = only; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0) return true;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return false;
+}
+
+fora_err_t fora_recompute_check_only(const char *only, fora_diag_t *diag)
+{
+    if (only == NULL) return FORA_OK;
+    for (const char *p = only; *p;) {
+        size_t len = strcspn(p, ",");
+        bool known = false;
+        for (size_t i = 0; i < NSTEPS && !known; i++)
+            known = strlen(steps[i]->name) == len && strncmp(p, steps[i]->name, len) == 0;
+        if (!known)
+            return fora_diag_set(diag, FORA_EINVAL, "unknown analysis \"%.*s\" (known: %s)",
+                                 (int)len, p, "summary, keyplayers");
+        p += len;
+        if (*p == ',') p++;
+    }
+    return FORA_OK;
+}
+
+static json_t *time_or_null(int64_t t)
+{
+    char buf[40];
+    if (t == FORA_TIME_NONE) return json_null();
+    fora_time_format_pg(t * 1000000, buf);
+    return json_string(buf);
 }
 
 fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recompute_opts_t *opts,
                                 fora_recompute_result_t *res, fora_diag_t *diag)
 {
     fora_snapshot_t *snap = NULL;
-    fora_summary_t summary;
     fora_err_t err;
     bool in_tx = false;
-    char forum[24], run[24] = "", params[256], timings[256], watermark[24];
-    double t0 = fora_now_seconds(), t_load = 0, t_summary = 0, t;
+    char forum[24], run[24] = "", watermark[24];
+    char *params_s = NULL, *analyses_s = NULL, *timings_s = NULL;
+    json_t *params = NULL, *analyses = NULL, *timings = NULL;
+    void *state[NSTEPS] = {0};
+    bool on[NSTEPS];
+    double t0 = fora_now_seconds(), t;
 
     memset(res, 0, sizeof(*res));
     snprintf(forum, sizeof(forum), "%lld", (long long)forum_id);
+    if ((err = fora_recompute_check_only(opts->only, diag)) != FORA_OK) return err;
     if ((err = fora_recompute_sweep(conn, NULL, diag)) != FORA_OK) return err;
-    snprintf(params, sizeof(params),
-             "{\"reply_rule\": \"%s\", \"keep_self_loops\": %s, \"from\": %lld, \"to\": %lld}",
-             fora_reply_rule_name(opts->graph.rule), opts->graph.keep_self_loops ? "true" : "false",
-             (long long)(opts->graph.from == FORA_TIME_NONE ? 0 : opts->graph.from),
-             (long long)(opts->graph.to == FORA_TIME_NONE ? 0 : opts->graph.to));
+
+    /* the run's parameters: the graph's, then each step's own */
+    params = json_pack("{s:s, s:b, s:o, s:o, s:I}", "reply_rule",
+                       fora_reply_rule_name(opts->graph.rule), "keep_self_loops",
+                       opts->graph.keep_self_loops, "from", time_or_null(opts->graph.from), "to",
+                       time_or_null(opts->graph.to), "seed", (json_int_t)opts->seed);
+    analyses = json_array();
+    timings = json_object();
+    if (params == NULL || analyses == NULL || timings == NULL) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "building the run parameters");
+        goto out;
+    }
+    for (size_t i = 0; i < NSTEPS; i++) {
+        on[i] = in_list(opts->only, steps[i]->name);
+        if (!on[i]) continue;
+        json_array_append_new(analyses, json_string(steps[i]->name));
+        if (steps[i]->params) steps[i]->params(opts, params);
+    }
+    params_s = json_dumps(params, JSON_COMPACT);
+    analyses_s = json_dumps(analyses, JSON_COMPACT);
 
     /* 1. record the run (committed now, so a crash leaves a trace) and lock it */
-    const char *p1[] = {forum, params};
-    PGresult *r = PQexecParams(conn,
-                               "INSERT INTO analysis_runs (forum_id, params, analyses, watermark)"
-                               " SELECT id, $2::jsonb, '{summary}', data_version FROM forums"
-                               " WHERE id = $1 RETURNING id, pg_advisory_lock(id)",
-                               2, NULL, p1, NULL, NULL, 0);
+    const char *p1[] = {forum, params_s, analyses_s};
+    PGresult *r = PQexecParams(
+        conn,
+        "INSERT INTO analysis_runs (forum_id, params, analyses, watermark)"
+        " SELECT id, $2::jsonb, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), data_version"
+        " FROM forums WHERE id = $1 RETURNING id, pg_advisory_lock(id)",
+        3, NULL, p1, NULL, NULL, 0);
     err = fora_db_check(r, PGRES_TUPLES_OK, "creating the run", diag);
     if (err == FORA_OK && PQntuples(r) == 0)
         err = fora_diag_set(diag, FORA_ENOTFOUND, "no forum with id %s", forum);
@@ -126,33 +255,52 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
         res->run_id = atoll(run);
     }
     PQclear(r);
-    if (err != FORA_OK) return err;
+    if (err != FORA_OK) goto out;
     if (!opts->quiet) fprintf(stderr, "fora: run %s for forum %s: loading snapshot\n", run, forum);
 
     /* 2. load and compute (no transaction open on conn while computing) */
     t = fora_now_seconds();
     if ((err = fora_snapshot_load(conn, forum_id, &snap, diag)) != FORA_OK) goto fail;
-    t_load = fora_now_seconds() - t;
+    json_object_set_new(timings, "load", json_real(fora_now_seconds() - t));
     if (!opts->quiet)
         fprintf(stderr, "fora: run %s: %d members, %d threads, %d posts loaded in %.2f s\n", run,
-                snap->members.n, snap->threads.n, snap->posts.n, t_load);
-    t = fora_now_seconds();
-    if ((err = fora_graph_summary(snap, &opts->graph, &summary, diag)) != FORA_OK) goto fail;
-    t_summary = fora_now_seconds() - t;
+                snap->members.n, snap->threads.n, snap->posts.n, fora_now_seconds() - t);
+    fora__run_ctx_t ctx = {
+        .conn = conn, .run = run, .run_id = res->run_id, .snap = snap, .opts = opts};
+    for (size_t i = 0; i < NSTEPS; i++) {
+        if (!on[i]) continue;
+        t = fora_now_seconds();
+        if ((err = steps[i]->compute(&ctx, &state[i], diag)) != FORA_OK) {
+            fora_diag_prefix(diag, "%s: ", steps[i]->name);
+            goto fail;
+        }
+        json_object_set_new(timings, steps[i]->name, json_real(fora_now_seconds() - t));
+        if (!opts->quiet)
+            fprintf(stderr, "fora: run %s: %s computed in %.2f s\n", run, steps[i]->name,
+                    fora_now_seconds() - t);
+    }
 
     /* 3. store everything and complete the run in one transaction */
+    t = fora_now_seconds();
     if ((err = fora_db_exec(conn, "BEGIN", diag)) != FORA_OK) goto fail;
     in_tx = true;
-    if ((err = store_summary(conn, run, &summary, diag)) != FORA_OK) goto fail;
-    snprintf(timings, sizeof(timings), "{\"load\": %.3f, \"summary\": %.3f, \"total\": %.3f}",
-             t_load, t_summary, fora_now_seconds() - t0);
+    for (size_t i = 0; i < NSTEPS; i++) {
+        if (!on[i]) continue;
+        if ((err = steps[i]->store(&ctx, state[i], diag)) != FORA_OK) {
+            fora_diag_prefix(diag, "storing %s: ", steps[i]->name);
+            goto fail;
+        }
+    }
+    json_object_set_new(timings, "store", json_real(fora_now_seconds() - t));
+    json_object_set_new(timings, "total", json_real(fora_now_seconds() - t0));
+    timings_s = json_dumps(timings, JSON_COMPACT | JSON_REAL_PRECISION(6));
     snprintf(watermark, sizeof(watermark), "%lld", (long long)snap->forum.data_version);
-    const char *p3[] = {run, timings, watermark};
-    if ((err = exec_params(conn, "completing the run",
-                           "UPDATE analysis_runs SET status = 'completed',"
-                           " finished_at = clock_timestamp(), timings = $2::jsonb,"
-                           " watermark = $3::bigint WHERE id = $1",
-                           3, p3, diag)) != FORA_OK)
+    const char *p3[] = {run, timings_s, watermark};
+    if ((err = fora__run_exec(conn, "completing the run",
+                              "UPDATE analysis_runs SET status = 'completed',"
+                              " finished_at = clock_timestamp(), timings = $2::jsonb,"
+                              " watermark = $3::bigint WHERE id = $1",
+                              3, p3, diag)) != FORA_OK)
         goto fail;
     if ((err = fora_db_exec(conn, "COMMIT", diag)) != FORA_OK) goto fail;
     in_tx = false;
@@ -165,18 +313,29 @@ fail:
     if (PQstatus(conn) == CONNECTION_OK) {
         const char *p4[] = {run, diag->msg[0] ? diag->msg : fora_strerror(err)};
         fora_diag_t ignore = FORA_DIAG_INIT;
-        (void)exec_params(conn, "recording the failure",
-                          "UPDATE analysis_runs SET status = 'failed',"
-                          " finished_at = clock_timestamp(), error = $2 WHERE id = $1",
-                          2, p4, &ignore);
+        fora_err_t ignored =
+            fora__run_exec(conn, "recording the failure",
+                           "UPDATE analysis_runs SET status = 'failed',"
+                           " finished_at = clock_timestamp(), error = $2 WHERE id = $1",
+                           2, p4, &ignore);
+        (void)ignored;
     }
 out:
     if (run[0] && PQstatus(conn) == CONNECTION_OK) {
         const char *p5[] = {run};
         fora_diag_t ignore = FORA_DIAG_INIT;
-        (void)exec_params(conn, "unlocking the run", "SELECT pg_advisory_unlock($1::bigint)", 1, p5,
-                          &ignore);
+        fora_err_t ignored = fora__run_exec(
+            conn, "unlocking the run", "SELECT pg_advisory_unlock($1::bigint)", 1, p5, &ignore);
+        (void)ignored;
     }
+    for (size_t i = 0; i < NSTEPS; i++)
+        if (state[i] && steps[i]->destroy) steps[i]->destroy(state[i]);
     fora_snapshot_destroy(snap);
+    json_decref(params);
+    json_decref(analyses);
+    json_decref(timings);
+    free(params_s);
+    free(analyses_s);
+    free(timings_s);
     return err;
 }

@@ -91,6 +91,12 @@ typedef struct fora_diag {
 fora_err_t fora_diag_set(fora_diag_t *diag, fora_err_t code, const char *fmt, ...)
     FORA_PRINTF(3, 4);
 fora_err_t fora_diag_vset(fora_diag_t *diag, fora_err_t code, const char *fmt, va_list ap);
+/*
+ * Puts a printf-style prefix before the recorded message (which stays
+ * truncated to FORA_DIAG_MAX), e.g. to name the step that failed.  Does
+ * nothing when diag is NULL or holds no error.
+ */
+void fora_diag_prefix(fora_diag_t *diag, const char *fmt, ...) FORA_PRINTF(2, 3);
 /* Forgets any recorded error. */
 void fora_diag_clear(fora_diag_t *diag);
 

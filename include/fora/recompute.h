@@ -16,6 +16,7 @@
 #define FORA_RECOMPUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
 
@@ -24,6 +25,8 @@
 
 typedef struct fora_recompute_opts {
     fora_graph_opts_t graph; /* reply rule, self-loops, window */
+    uint64_t seed;           /* seeds every random choice of the run (stored in its params) */
+    const char *only;        /* comma-separated analyses to run (NULL: all; summary always) */
     bool quiet;              /* no progress lines */
 } fora_recompute_opts_t;
 
@@ -33,8 +36,14 @@ typedef struct fora_recompute_result {
     double seconds;    /* wall time */
 } fora_recompute_result_t;
 
-/* The analyses a run computes, in order, as stored in analysis_runs.analyses. */
-extern const char *const fora_recompute_analyses[];
+/*
+ * The name of the i-th analysis a run computes, in order (as stored in
+ * analysis_runs.analyses and accepted by opts.only), or NULL past the last.
+ */
+const char *fora_recompute_step_name(size_t i);
+
+/* EINVAL naming the first unknown analysis in the comma-separated list only. */
+fora_err_t fora_recompute_check_only(const char *only, fora_diag_t *diag) FORA_MUST_CHECK;
 
 /*
  * Recomputes forum `forum_id`.  Returns FORA_OK and the run in *res; or the
