@@ -59,14 +59,14 @@ static fora_err_t parse_name(const char *s, const char *param, const char *const
 
 fora_err_t fora_bin_parse(const char *s, const char *param, fora_bin_t *out, fora_diag_t *diag)
 {
-    int v;
+    int v = 0;
     fora_err_t e = parse_name(s, param, bin_names, 4, &v, diag);
     if (e == FORA_OK) *out = (fora_bin_t)v;
     return e;
 }
 fora_err_t fora_split_parse(const char *s, const char *param, fora_split_t *out, fora_diag_t *diag)
 {
-    int v;
+    int v = 0;
     fora_err_t e = parse_name(s, param, split_names, 4, &v, diag);
     if (e == FORA_OK) *out = (fora_split_t)v;
     return e;
@@ -74,7 +74,7 @@ fora_err_t fora_split_parse(const char *s, const char *param, fora_split_t *out,
 fora_err_t fora_measure_parse(const char *s, const char *param, fora_measure_t *out,
                               fora_diag_t *diag)
 {
-    int v;
+    int v = 0;
     fora_err_t e = parse_name(s, param, measure_names, FORA_MEASURE_N, &v, diag);
     if (e == FORA_OK) *out = (fora_measure_t)v;
     return e;
@@ -82,7 +82,7 @@ fora_err_t fora_measure_parse(const char *s, const char *param, fora_measure_t *
 fora_err_t fora_new_member_parse(const char *s, const char *param, fora_new_member_t *out,
                                  fora_diag_t *diag)
 {
-    int v;
+    int v = 0;
     fora_err_t e = parse_name(s, param, new_member_names, 2, &v, diag);
     if (e == FORA_OK) *out = (fora_new_member_t)v;
     return e;
