@@ -139,8 +139,19 @@ check() {
 }
 
 check status_silence "2,5,60,70,365" --group-by status --event silence --silence-days 180
+# the API computes the same from its own snapshot: compare it with the same R tables
+expect_exit 0 "$fora" show \
+    "/v1/forums/beer/survival/members?group_by=status&event=silence&silence_days=180&horizons=2,5,60,70,365"
+cp "$TMP/out" "$TMP/api_status.json"
+! grep -qiE 'nan|infinity' "$TMP/api_status.json" || fail "NaN in the API's survival"
+python3 "$TMP/compare.py" "$TMP/api_status.json" "$TMP/r-status_silence" api_status_silence ||
+    fail "the API's survival differs from R"
+expect_exit 0 "$fora" show "/v1/forums/beer/survival/threads?group_by=category&silence_days=30&horizons=1,7,30"
+cp "$TMP/out" "$TMP/api_threads.json"
 check cohort_first_post "1,30,365" --origin first_post --group-by cohort --cohort year
 check threads_category "1,7,30" --of threads --group-by category --silence-days 30
+python3 "$TMP/compare.py" "$TMP/api_threads.json" "$TMP/r-threads_category" api_threads ||
+    fail "the API's thread survival differs from R"
 check all_default "2,5,60,70"
 
 # ---- the observations of status_silence, recomputed in SQL -------------------
