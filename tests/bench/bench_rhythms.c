@@ -85,14 +85,14 @@ static void board(fora_snapshot_t *s, char **f, size_t *len, fora_diag_t *d)
 }
 static void member(fora_snapshot_t *s, char **f, size_t *len, fora_diag_t *d)
 {
-    if (fora_snapshot_add_member(s, num(f[0]), f[0], when(f[1], len[1]), f[2],
-                                 when(f[3], len[3]), d) != FORA_OK)
+    if (fora_snapshot_add_member(s, num(f[0]), f[0], when(f[1], len[1]), f[2], when(f[3], len[3]),
+                                 d) != FORA_OK)
         die(d);
 }
 static void thread(fora_snapshot_t *s, char **f, size_t *len, fora_diag_t *d)
 {
-    if (fora_snapshot_add_thread(s, num(f[0]), f[0], num(f[1]), num(f[2]), when(f[3], len[3]),
-                                 d) != FORA_OK)
+    if (fora_snapshot_add_thread(s, num(f[0]), f[0], num(f[1]), num(f[2]), when(f[3], len[3]), d) !=
+        FORA_OK)
         die(d);
 }
 static void post(fora_snapshot_t *s, char **f, size_t *len, fora_diag_t *d)
