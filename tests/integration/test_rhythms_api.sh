@@ -7,6 +7,8 @@
 #    (days) that exist between the first and the last post;
 #  - weekly series in Europe/Amsterdam: posts, active members and new threads
 #    per ISO week equal date_trunc('week', ... AT TIME ZONE ...);
+#  - the weekly series' autocorrelation, bands, trend interval and centred
+#    rolling mean equal R's acf(), confint(lm()) and stats::filter();
 #  - engagement shares equal SQL's counts;
 #  - bad parameters are 400s naming the parameter; nothing is NaN.
 source "$(dirname "$0")/lib.sh"
@@ -105,6 +107,50 @@ if not (st["trend"]["slope_lower"] <= st["trend"]["slope_per_bin"] <= st["trend"
     fails.append("trend interval")
 print(f"weekly series: {len(d['bins'])} ISO weeks, {len(want)} with activity, equal PostgreSQL's")
 if fails: print("FAIL", *fails[:20], sep="\n  ", file=sys.stderr); sys.exit(1)
+PY
+
+# the series' statistics against R: acf(), confint(lm()), a centred moving average
+# (stats::filter with sides = 2) and the white-noise and Bartlett bands
+python3 -c "
+import json; d = json.load(open('$TMP/series.json'))
+print('\n'.join(str(b['posts']) for b in d['bins']))" >"$TMP/weekly_posts.txt"
+cat >"$TMP/stats.R" <<'EOF2'
+x <- scan(commandArgs(trailingOnly = TRUE)[1], quiet = TRUE)
+n <- length(x); t <- seq_len(n) - 1
+a <- acf(x, lag.max = 60, plot = FALSE)$acf[, 1, 1]
+ci <- confint(lm(x ~ t), level = 0.95)
+rm <- stats::filter(x, rep(1 / 5, 5), sides = 2)
+z95 <- qnorm(0.975)
+bart <- z95 * sqrt((1 + 2 * c(0, cumsum(a[2:60]^2))) / n)
+f <- function(v) sprintf("%.17g", v)
+cat("acf", f(a), "\n")
+cat("trend", f(coef(lm(x ~ t))[2]), f(ci[2, 1]), f(ci[2, 2]), "\n")
+cat("rolling", ifelse(is.na(rm), "NA", f(rm)), "\n")
+cat("white95", f(z95 / sqrt(n)), "\n")
+cat("bartlett95", f(bart), "\n")
+EOF2
+Rscript "$TMP/stats.R" "$TMP/weekly_posts.txt" >"$TMP/stats_r.txt" || fail "R failed on the series"
+python3 - "$TMP/series.json" "$TMP/stats_r.txt" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))["stats"]
+r = {l.split()[0]: l.split()[1:] for l in open(sys.argv[2]) if l.strip()}
+fails = []; count = 0
+def close(a, b, what):
+    global count; count += 1
+    if a is None or b is None:
+        if a is not None or b is not None: fails.append(f"{what}: fora {a} vs R {b}")
+    elif abs(a - b) > 1e-9 * max(1.0, abs(b)): fails.append(f"{what}: fora {a} vs R {b}")
+num = lambda s: None if s == "NA" else float(s)
+for k, (a, b) in enumerate(zip(st["acf"]["r"], r["acf"])): close(a, num(b), f"acf lag {k}")
+if len(st["acf"]["r"]) != len(r["acf"]): fails.append("acf lengths")
+tr = st["trend"]
+for key, v in zip(("slope_per_bin", "slope_lower", "slope_upper"), r["trend"]): close(tr[key], num(v), key)
+for i, (a, b) in enumerate(zip(st["rolling_mean"]["values"], r["rolling"])): close(a, num(b), f"rolling {i}")
+close(st["acf"]["white_noise_95"], num(r["white95"][0]), "white noise band")
+for k, (a, b) in enumerate(zip(st["acf"]["bartlett_95"][1:], r["bartlett95"]), 1):
+    close(a, num(b), f"bartlett lag {k}")
+if fails: print("FAIL", *fails[:20], sep="\n  ", file=sys.stderr); sys.exit(1)
+print(f"series statistics: {count} numbers equal R's acf, lm, filter")
 PY
 
 # heat map: 7 x 24 cells whose periods add up to the hourly bins
