@@ -305,7 +305,7 @@ fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
     fora_err_t err = FORA_OK;
     fora_series_opts_t defaults;
     ctx_t c = {0};
-    uint64_t *keys = NULL, *tmp = NULL;
+    uint64_t *keys = NULL, *keys2 = NULL, *tmp = NULL;
     int32_t *first = NULL;
     if (opts == NULL) {
         fora_series_opts_init(&defaults);
@@ -385,6 +385,12 @@ fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
         err = fora_diag_set(diag, FORA_ENOMEM, "no memory for %zu posts", nw);
         goto out;
     }
+    /* one pass: (bin, author) keys, and for a category split (bin * C + category, author) */
+    bool by_cat = r->split == FORA_SPLIT_CATEGORY && r->ngroups > 0;
+    if (by_cat && (keys2 = malloc((nw ? nw : 1) * sizeof(uint64_t))) == NULL) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "no memory for %zu posts", nw);
+        goto out;
+    }
     size_t nk = 0;
     fora_tzmap_cursor_t cur;
     fora_tzmap_cursor_init(&cur, tz);
@@ -392,24 +398,14 @@ fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
         int32_t b = bin_of_local(&c, fora_tzmap_cursor_local(&cur, s->posts.created_at[p]));
         if (b < 0) continue; /* cannot happen: the window's times map into its bins */
         int32_t a = s->posts.author[p];
-        int32_t g = r->split == FORA_SPLIT_CATEGORY ? post_category(s, p) : member_group(&c, a);
+        int32_t g = by_cat ? post_category(s, p) : member_group(&c, a);
         add(&c, FORA_MEASURE_POSTS, b, g);
-        if (a >= 0) keys[nk++] = ((uint64_t)b << 32) | (uint32_t)a;
+        if (a < 0) continue;
+        if (by_cat) keys2[nk] = (((uint64_t)b * r->ngroups + (uint64_t)g) << 32) | (uint32_t)a;
+        keys[nk++] = ((uint64_t)b << 32) | (uint32_t)a;
     }
     distinct_pairs(keys, tmp, nk, &c, false);
-    if (r->split == FORA_SPLIT_CATEGORY && r->ngroups > 0) {
-        nk = 0;
-        fora_tzmap_cursor_init(&cur, tz);
-        for (int32_t p = lo; p < hi; p++) {
-            int32_t a = s->posts.author[p];
-            if (a < 0) continue;
-            int32_t b = bin_of_local(&c, fora_tzmap_cursor_local(&cur, s->posts.created_at[p]));
-            if (b < 0) continue;
-            uint64_t slot = (uint64_t)b * r->ngroups + (uint64_t)post_category(s, p);
-            keys[nk++] = (slot << 32) | (uint32_t)a;
-        }
-        distinct_pairs(keys, tmp, nk, &c, true);
-    }
+    if (by_cat) distinct_pairs(keys2, tmp, nk, &c, true);
 
     /* new members */
     first = fora_xmalloc((size_t)(s->members.n > 0 ? s->members.n : 1) * sizeof(int32_t));
@@ -450,6 +446,7 @@ out:
     fora_series_destroy(r);
     free(c.keyidx);
     free(keys);
+    free(keys2);
     free(tmp);
     free(first);
     return err;

@@ -131,8 +131,8 @@ typedef struct fora_series {
  * bins; ENOMEM.  An empty window gives nbins = 0 (not an error).
  * Time complexity: O(P log T + M + T log T + K) for P posts, M members, T
  * threads, K bins, with T the zone's segments (posts use a cursor, O(1)
- * amortised each) plus two radix sorts of P keys for the active members.
- * Memory: 16 bytes per post in the window (scratch), 8 * (4 + 4 G) per bin.
+ * amortised each) plus one or two radix sorts of P keys for the active members.
+ * Memory: 16 bytes per post in the window (scratch; 24 with a category split), 8 * (4 + 4 G) per bin.
  */
 fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
                                const fora_series_opts_t *opts, fora_series_t **out,
