@@ -29,6 +29,14 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds of this process, to tell a busy machine from a slow step */
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void die(const fora_diag_t *d)
 {
     fprintf(stderr, "bench_rhythms: %s\n", d->msg);
@@ -130,6 +138,7 @@ int main(int argc, char **argv)
 
     /* the hourly profile: zone table + hourly series + hour-of-day box plots (drop 2 %) */
     t = now();
+    double c0 = cpu();
     fora_tzmap_t *tz = NULL;
     if (fora_tzmap_load(s->forum.timezone, s->posts.created_at[0],
                         s->posts.created_at[s->posts.n - 1], &tz, &d) != FORA_OK)
@@ -146,8 +155,8 @@ int main(int argc, char **argv)
         FORA_OK)
         die(&d);
     double t_profile = now() - t;
-    printf("hourly_profile %.2f tz=%.3f series=%.2f bins=%zu peak_hour_mean=", t_profile, t_tz,
-           t_series, r->nbins);
+    printf("hourly_profile %.2f cpu=%.2f tz=%.3f series=%.2f bins=%zu peak_hour_mean=", t_profile,
+           cpu() - c0, t_tz, t_series, r->nbins);
     size_t best = 0;
     for (size_t h = 0; h < 24; h++)
         if (p->slots[h].mean > p->slots[best].mean) best = h;
@@ -170,6 +179,7 @@ int main(int argc, char **argv)
 
     /* Kaplan-Meier: observations + curves, medians, horizons and log-rank by status */
     t = now();
+    c0 = cpu();
     fora_longevity_opts_t lo;
     fora_longevity_opts_init(&lo);
     lo.group_by = FORA_LIFE_GROUP_STATUS;
@@ -183,10 +193,10 @@ int main(int argc, char **argv)
     sv.nhorizons = 4;
     fora_survival_t *km = NULL;
     if (fora_longevity_survival(l, &sv, &km, &d) != FORA_OK) die(&d);
-    printf("kaplan_meier %.2f observations=%zu obs=%.2f events=%lld groups=%zu rows=%zu "
+    printf("kaplan_meier %.2f cpu=%.2f observations=%zu obs=%.2f events=%lld groups=%zu rows=%zu "
            "logrank_chisq=%.1f\n",
-           now() - t, l->n, t_obs, (long long)km->all.events, km->ngroups, km->all.nrows,
-           km->logrank ? km->logrank->chisq : 0.0);
+           now() - t, cpu() - c0, l->n, t_obs, (long long)km->all.events, km->ngroups,
+           km->all.nrows, km->logrank ? km->logrank->chisq : 0.0);
     fora_survival_destroy(km);
     fora_longevity_destroy(l);
     t = now();

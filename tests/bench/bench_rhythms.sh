@@ -22,5 +22,6 @@ if [ ! -f "$work/done-$members-$posts" ]; then
     "$b/fora" synth --quiet --members "$members" --posts "$posts" --seed 1 --out "$work/bundle" >/dev/null
     touch "$work/done-$members-$posts"
 fi
+uptime | sed "s/^/machine: /"
 /usr/bin/time -f "peak_rss_mib %M" "$b/bench_rhythms" "$work/bundle" 2>&1 |
     awk '/^peak_rss_mib/ { printf "peak_rss_mib %d\n", $2 / 1024; next } { print }'
