@@ -333,8 +333,18 @@ fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
                                       : FORA_TIME_NONE;
     bool empty = c.from == FORA_TIME_NONE || c.to == FORA_TIME_NONE || c.from >= c.to;
     if (!empty) {
-        int64_t k1 = bin_key(r->bin, fora_tzmap_local(tz, c.to - 1));
-        c.k0 = bin_key(r->bin, fora_tzmap_local(tz, c.from));
+        /* local time can step back at an offset change, so take the extremes over
+         * every segment the window touches, not just its two ends */
+        int64_t Lmin = INT64_MAX, Lmax = INT64_MIN;
+        size_t s0 = fora_tzmap_segment(tz, c.from), s1 = fora_tzmap_segment(tz, c.to - 1);
+        for (size_t i = s0; i <= s1; i++) {
+            int64_t a = i == s0 ? c.from : tz->start[i];
+            int64_t z = i == s1 ? c.to - 1 : tz->start[i + 1] - 1;
+            if (a + tz->offset[i] < Lmin) Lmin = a + tz->offset[i];
+            if (z + tz->offset[i] > Lmax) Lmax = z + tz->offset[i];
+        }
+        int64_t k1 = bin_key(r->bin, Lmax);
+        c.k0 = bin_key(r->bin, Lmin);
         c.nkeys = k1 - c.k0 + 1;
         if (c.nkeys > FORA_RHYTHM_MAX_BINS) {
             err = fora_diag_set(diag, FORA_ETOOLARGE,
@@ -396,7 +406,7 @@ fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
     fora_tzmap_cursor_init(&cur, tz);
     for (int32_t p = lo; p < hi; p++) {
         int32_t b = bin_of_local(&c, fora_tzmap_cursor_local(&cur, s->posts.created_at[p]));
-        if (b < 0) continue; /* cannot happen: the window's times map into its bins */
+        if (b < 0) continue; /* cannot happen: every time of the window maps into its bins */
         int32_t a = s->posts.author[p];
         int32_t g = by_cat ? post_category(s, p) : member_group(&c, a);
         add(&c, FORA_MEASURE_POSTS, b, g);

@@ -308,6 +308,37 @@ static void test_kathmandu_hours(void)
     fora_snapshot_destroy(s);
 }
 
+static void test_step_back_across_midnight(void)
+{
+    /* a made-up zone whose offset drops from +1 h to -1 h at T = 2024-01-02 00:30Z, so local
+     * time steps back from 2 January 01:30 to 1 January 22:30: the window [T - 30 min,
+     * T + 30 min) starts on 2 January and ends on 1 January, locally.  Posts at T - 15 min
+     * (2 Jan 01:15) and T + 15 min (1 Jan 22:45) fall on both days. */
+    const int64_t T = 1704155400;
+    int64_t st[] = {T - 86400, T};
+    int32_t of[] = {3600, -3600};
+    fora_diag_t d = FORA_DIAG_INIT;
+    fora_tzmap_t *tz = NULL;
+    ASSERT_OK(fora_tzmap_create("Test/Back", st, of, 2, &tz, &d), &d);
+    fora_snapshot_t *s = NULL;
+    ASSERT_OK(fora_snapshot_create(3, "back", NULL, 1, &s, &d), &d);
+    ASSERT_OK(fora_snapshot_add_board(s, 1, "b", NONE, NULL, &d), &d);
+    ASSERT_OK(fora_snapshot_add_member(s, 1, "m", TNONE, NULL, TNONE, &d), &d);
+    ASSERT_OK(fora_snapshot_add_thread(s, 1, "t", 1, 1, T - 900, &d), &d);
+    ASSERT_OK(fora_snapshot_add_post(s, 1, 1, 1, T - 900, NONE, &d), &d);
+    ASSERT_OK(fora_snapshot_add_post(s, 2, 1, 1, T + 900, NONE, &d), &d);
+    ASSERT_OK(fora_snapshot_finish(s, &d), &d);
+    fora_series_t *r = series(s, tz, FORA_BIN_DAY, T - 1800, T + 1800, FORA_SPLIT_NONE);
+    ASSERT_EQ(r->nbins, 2);
+    ASSERT_EQ(r->local_start[0], 1704067200); /* 1 January */
+    int64_t posts[] = {1, 1}, active[] = {1, 1};
+    check_counts(r->count[FORA_MEASURE_POSTS], posts, 2, "posts");
+    check_counts(r->count[FORA_MEASURE_ACTIVE], active, 2, "active");
+    fora_series_destroy(r);
+    fora_snapshot_destroy(s);
+    fora_tzmap_destroy(tz);
+}
+
 static void test_dst_day_profile(void)
 {
     fora_snapshot_t *s = build_forum();
@@ -557,6 +588,7 @@ int main(void)
     FORA_RUN(test_hourly_spring_forward);
     FORA_RUN(test_fall_back_and_calendar_bins);
     FORA_RUN(test_kathmandu_hours);
+    FORA_RUN(test_step_back_across_midnight);
     FORA_RUN(test_dst_day_profile);
     FORA_RUN(test_box_stats);
     FORA_RUN(test_acf);
