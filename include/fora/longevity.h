@@ -119,7 +119,8 @@ fora_err_t fora_longevity_threads(const fora_snapshot_t *s, const fora_longevity
 
 void fora_longevity_destroy(fora_longevity_t *l);
 
-/* Kaplan-Meier, medians, horizons and log-rank of l (fora_survival_compute). */
+/* Kaplan-Meier, medians, horizons and log-rank of l: fora_survival_compute() on its
+ * observations (see fora/survival.h for errors and complexity, O(n) plus the test). */
 fora_err_t fora_longevity_survival(const fora_longevity_t *l, const fora_survival_opts_t *so,
                                    fora_survival_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
 

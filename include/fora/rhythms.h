@@ -132,13 +132,14 @@ typedef struct fora_series {
  * Time complexity: O(P log T + M + T log T + K) for P posts, M members, T
  * threads, K bins, with T the zone's segments (posts use a cursor, O(1)
  * amortised each) plus one or two radix sorts of P keys for the active members.
- * Memory: 16 bytes per post in the window (scratch; 24 with a category split), 8 * (4 + 4 G) per bin.
+ * Memory: 16 bytes per post in the window (scratch; 24 with a category split), 8 * (4 + 4 G) per
+ * bin.
  */
 fora_err_t fora_series_compute(const fora_snapshot_t *s, const fora_tzmap_t *tz,
                                const fora_series_opts_t *opts, fora_series_t **out,
                                fora_diag_t *diag) FORA_MUST_CHECK;
 
-/* Frees r.  r may be NULL. */
+/* Frees r.  r may be NULL.  O(groups). */
 void fora_series_destroy(fora_series_t *r);
 
 /*
@@ -160,7 +161,8 @@ typedef enum fora_align {
 /*
  * The rolling mean of x[0..n) over `window` (>= 1) values into out[0..n);
  * defined[i] is false (and out[i] 0) where the window does not fit.
- * EINVAL for window 0 or an even window with CENTER.  O(n).
+ * EINVAL for window 0 or an even window with CENTER.  O(n * window) (gsl_stats_mean per
+ * window).
  */
 fora_err_t fora_rolling_mean(const double *x, size_t n, size_t window, fora_align_t align,
                              double *out, bool *defined, fora_diag_t *diag) FORA_MUST_CHECK;
@@ -251,7 +253,7 @@ fora_err_t fora_profile_compute(const fora_series_t *r, fora_profile_kind_t kind
                                 fora_diag_t *diag) FORA_MUST_CHECK;
 void fora_profile_destroy(fora_profile_t *p);
 
-/* Box-plot statistics of x[0..n) (sorted in place by gsl_sort). */
+/* Box-plot statistics of x[0..n) (sorted in place by gsl_sort).  O(n log n). */
 void fora_box_stats(double *x, size_t n, fora_box_t *out);
 
 /* The share of activity that belongs to one group, per slot. */
@@ -279,7 +281,7 @@ fora_err_t fora_share_compute(const fora_series_t *r, fora_profile_kind_t kind, 
                               fora_share_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
 void fora_share_destroy(fora_share_t *s);
 
-/* The slot of a bin starting at local seconds L: hour, weekday or weekday * 24 + hour. */
+/* The slot of a bin starting at local seconds L: hour, weekday or weekday * 24 + hour.  O(1). */
 size_t fora_profile_slot(fora_profile_kind_t kind, int64_t L);
 
 #endif /* FORA_RHYTHMS_H */

@@ -59,7 +59,7 @@ typedef struct fora_tzmap {
 fora_err_t fora_tzmap_create(const char *zone, const int64_t *start, const int32_t *offset,
                              size_t n, fora_tzmap_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
 
-/* A table of one segment: the fixed offset `offset` (e.g. 0 for "UTC"). */
+/* A table of one segment: the fixed offset `offset` (e.g. 0 for "UTC").  O(1). */
 fora_err_t fora_tzmap_create_fixed(const char *zone, int32_t offset, fora_tzmap_t **out,
                                    fora_diag_t *diag) FORA_MUST_CHECK;
 
