@@ -285,6 +285,10 @@ def check_examples(spec):
 # ---- the calls -----------------------------------------------------------------------------
 
 
+# parameters that make answers small, sent beside the one a sweep tests
+LIGHT = {"limit": "1", "curve": "false", "max_lag": "1", "bin": "month"}
+
+
 def values(p):
     """(value, accepted?) pairs for a query parameter, from its schema."""
     s = p.get("schema", {})
@@ -300,6 +304,13 @@ def values(p):
         if hi is not None:
             out += [(str(hi), True), (str(hi + 1), False)]
         out += [("1.5", False), ("x", False), ("", False)]
+    elif t == "number":
+        lo, hi = s.get("minimum"), s.get("maximum")
+        if lo is not None:
+            out += [(repr(lo), True), (repr(lo - 0.01), False)]
+        if hi is not None:
+            out += [(repr(hi), True), (repr(hi + 0.01), False)]
+        out += [("nan", False), ("x", False)]
     elif t == "boolean":
         out += [("true", True), ("false", True), ("yes", False)]
     elif "pattern" in s:
@@ -307,6 +318,9 @@ def values(p):
         for name in m.group(1).split("|") if m else []:
             out += [(name, True), ("-" + name, True)]
         out.append(("no-such-field", False))
+    # a value the schema cannot express as wrong (a zone, a time, a label)
+    if "x-test-invalid" in p:
+        out.append((p["x-test-invalid"], False))
     return out
 
 
@@ -349,9 +363,14 @@ def run(args):
                 fail(f"HEAD {tpl}: {hs}, {len(hb)} body bytes")
 
         # every query parameter: values the spec allows pass, others are a 400 naming it
+        # (the other parameters keep the answers small: the full ones were checked above)
+        names = {p["name"] for p in spec.params(tpl, method, "query")}
         for p in spec.params(tpl, method, "query"):
+            light = {k: v for k, v in LIGHT.items() if k in names and k != p["name"]}
             for value, ok in values(p):
                 q = dict(extra)
+                q.update(light)
+                q.update(p.get("x-test-with", {}))  # what the value needs beside it
                 q[p["name"]] = value
                 if ok:
                     st, _, _ = check(spec, srv, method, tpl, pp, q, tok)
