@@ -113,11 +113,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$base/v1/forums/beer")
 curl -s -o "$TMP/m" "$base/metrics"
 grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="304"} 1$' "$TMP/m" ||
     fail "304 not counted: $(grep summary "$TMP/m" | head -5)"
-grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="200"} 3$' "$TMP/m" ||
+grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="200"} 4$' "$TMP/m" ||
     fail "200s not counted: $(grep summary "$TMP/m" | head -5)"
 grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/members",status="400"} 1$' "$TMP/m" ||
     fail "400 not counted"
-grep -q '^fora_http_request_duration_seconds_bucket{route="/v1/forums/{forum}/summary",status="200",le="+Inf"} 3$' "$TMP/m" ||
+grep -q '^fora_http_request_duration_seconds_bucket{route="/v1/forums/{forum}/summary",status="200",le="+Inf"} 4$' "$TMP/m" ||
     fail "histogram"
 grep -q '^fora_recompute_runs_total{forum="beer",status="completed"} 2$' "$TMP/m" || fail "recompute runs"
 grep -q '^# TYPE fora_http_request_duration_seconds histogram$' "$TMP/m" || fail "TYPE line"
