@@ -9,6 +9,8 @@
 #    per ISO week equal date_trunc('week', ... AT TIME ZONE ...);
 #  - the weekly series' autocorrelation, bands, trend interval and centred
 #    rolling mean equal R's acf(), confint(lm()) and stats::filter();
+#  - a synthetic forum's planted circadian profile (fora synth's truth) is recovered
+#    in its zone and not in UTC;
 #  - engagement shares equal SQL's counts;
 #  - bad parameters are 400s naming the parameter; nothing is NaN.
 source "$(dirname "$0")/lib.sh"
@@ -207,5 +209,26 @@ expect_exit 0 "$fora" show "/v1/forums/beer/activity/profile?from=2030-01-01&to=
 expect_exit 0 "$fora" show "/v1/forums/beer/activity/profile?from=2030-01-01&to=2030-02-01&zone=UTC"
 [ "$(json "d['periods'], d['slots'][5]['n'], d['slots'][5]['max']")" = "744 31 0.0" ] ||
     fail "profile after the data: $(json "d['periods']")"
+# a synthetic forum with a planted circadian profile in Europe/Amsterdam (truth.json's
+# hour_profile_local, the share of posts per local hour): the hour-of-day profile in the
+# forum's zone recovers it; read in UTC it is shifted by the zone's one or two hours
+expect_exit 0 "$fora" synth --quiet --members 3000 --posts 100000 --months 24 --seed 5 --out "$TMP/synth"
+expect_exit 0 "$fora" import --quiet --forum synth "$TMP/synth"
+expect_exit 0 "$fora" show "/v1/forums/synth/activity/profile?kind=hour_of_day"
+cp "$TMP/out" "$TMP/synth_local.json"
+expect_exit 0 "$fora" show "/v1/forums/synth/activity/profile?kind=hour_of_day&zone=UTC"
+python3 - "$TMP/synth/truth.json" "$TMP/synth_local.json" "$TMP/out" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))["hour_profile_local"]
+def shares(path):
+    d = json.load(open(path)); c = [s["mean"] * s["n"] for s in d["slots"]]
+    return d["zone"], [x / sum(c) for x in c]
+zl, local = shares(sys.argv[2]); zu, utc = shares(sys.argv[3])
+dl = max(abs(a - b) for a, b in zip(local, truth)); du = max(abs(a - b) for a, b in zip(utc, truth))
+print(f"planted profile: max deviation {dl:.4f} in {zl}, {du:.4f} in {zu}")
+assert zl == "Europe/Amsterdam" and zu == "UTC", (zl, zu)
+assert dl < 0.004, f"local profile off the planted one by {dl}"
+assert du > 2 * dl, "the UTC profile is as close to the planted one as the local"
+PY
 expect_exit 4 "$fora" show "/v1/forums/nosuch/engagement"
 echo "rhythms api: all checks passed"
