@@ -182,10 +182,11 @@ static void h_series(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {"zone",        "from",   "to",    "bin",     "split",
                                         "measure",     "window", "align", "max_lag", "conf",
-                                        "new_members", "group",  NULL};
+                                        "new_members", "group",  "value", NULL};
     static const char *const align_values[] = {"right", "center", NULL};
+    static const char *const value_values[] = {"count", "share", NULL};
     common_t c = {0};
-    int bin, split, measure, align, newm;
+    int bin, split, measure, align, newm, value;
     long long window, max_lag;
     double conf;
     if (!fora__api_only_params(ctx, known) || !zone_param(ctx, &c.zone) ||
@@ -195,6 +196,7 @@ static void h_series(fora__api_ctx_t *ctx)
         !fora__api_enum_param(ctx, "measure", measure_values, FORA_MEASURE_POSTS, &measure) ||
         !fora__api_enum_param(ctx, "align", align_values, FORA_ALIGN_CENTER, &align) ||
         !fora__api_enum_param(ctx, "new_members", new_member_values, 0, &newm) ||
+        !fora__api_enum_param(ctx, "value", value_values, 0, &value) ||
         !fora__api_int_param(ctx, "window", 5, 1, 10000, &window) ||
         !fora__api_int_param(ctx, "max_lag", 52, 1, 10000, &max_lag) ||
         !fora__api_double_param(ctx, "conf", 0.95, 0.5, 0.999999, &conf))
@@ -209,11 +211,18 @@ static void h_series(fora__api_ctx_t *ctx)
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"group\" needs a split", "group");
         return;
     }
+    if (value == 1 && glabel == NULL) {
+        fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"value\": a share needs a group",
+                        "value");
+        return;
+    }
     if (!fora__api_resolve_forum(ctx, ctx->seg[0], c.forum_id, sizeof(c.forum_id))) return;
     fora_snapshot_t *s = NULL;
     fora_tzmap_t *tz = NULL;
     fora_series_t *r = NULL;
     fora_acf_t *acf = NULL;
+    bool *use = NULL;
+    double *packed = NULL;
     double *v = NULL, *rm = NULL;
     bool *def = NULL;
     fora_diag_t d = FORA_DIAG_INIT;
@@ -236,14 +245,30 @@ static void h_series(fora__api_ctx_t *ctx)
     v = fora_xmalloc(na * sizeof(double));
     rm = fora_xmalloc(na * sizeof(double));
     def = fora_xmalloc(na * sizeof(bool));
-    if (fora_series_values(r, (fora_measure_t)measure, g, v, &d) != FORA_OK ||
+    use = fora_xmalloc(na * sizeof(bool));
+    packed = fora_xmalloc(na * sizeof(double));
+    fora_err_t ve = value == 1 ? fora_series_share_values(r, (fora_measure_t)measure, g, v, use, &d)
+                               : fora_series_values(r, (fora_measure_t)measure, g, v, &d);
+    if (ve != FORA_OK ||
         fora_rolling_mean(v, n, (size_t)window, (fora_align_t)align, rm, def, &d) != FORA_OK) {
         fora__api_error(ctx->resp, d.code, d.msg, "window");
         goto out;
     }
+    size_t nu = 0; /* the defined values, in order (all of them for counts) */
+    for (size_t b = 0; b < n; b++) {
+        if (value == 0) use[b] = true;
+        if (use[b]) packed[nu++] = v[b];
+    }
+    if (value == 1) {
+        /* a rolling mean is defined only where every share in its window is */
+        size_t back = align == FORA_ALIGN_CENTER ? (size_t)(window - 1) / 2 : (size_t)window - 1;
+        for (size_t b = 0; b < n; b++)
+            for (size_t k = 0; def[b] && k < (size_t)window; k++)
+                if (!use[b - back + k]) def[b] = false;
+    }
     fora_trend_t tr;
-    if (fora_trend_fit(NULL, v, NULL, n, conf, &tr, &d) != FORA_OK ||
-        fora_acf_compute(v, n, (size_t)max_lag, &acf, &d) != FORA_OK) {
+    if (fora_trend_fit(NULL, v, use, n, conf, &tr, &d) != FORA_OK ||
+        fora_acf_compute(packed, nu, (size_t)max_lag, &acf, &d) != FORA_OK) {
         fora__api_diag(ctx->resp, &d);
         goto out;
     }
@@ -275,6 +300,13 @@ static void h_series(fora__api_ctx_t *ctx)
     json_t *st = json_object();
     json_object_set_new(st, "measure", json_string(measure_values[measure]));
     json_object_set_new(st, "group", glabel ? json_string(glabel) : json_null());
+    json_object_set_new(st, "value", json_string(value_values[value]));
+    if (value == 1) {
+        json_t *sv = json_array();
+        for (size_t b = 0; b < n; b++)
+            json_array_append_new(sv, jnum(use[b], v[b]));
+        json_object_set_new(st, "values", sv);
+    }
     json_t *roll = json_array();
     for (size_t b = 0; b < n; b++)
         json_array_append_new(roll, jnum(def[b], rm[b]));
@@ -305,6 +337,8 @@ static void h_series(fora__api_ctx_t *ctx)
     json_object_set_new(doc, "stats", st);
     fora__api_ok(ctx->resp, doc);
 out:
+    free(use);
+    free(packed);
     free(v);
     free(rm);
     free(def);

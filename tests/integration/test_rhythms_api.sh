@@ -155,6 +155,25 @@ if fails: print("FAIL", *fails[:20], sep="\n  ", file=sys.stderr); sys.exit(1)
 print(f"series statistics: {count} numbers equal R's acf, lm, filter")
 PY
 
+# the long-term trend of a subgroup's share (status rep_1 among active members, per month):
+# shares from the series' own counts, slope by closed-form least squares over defined months
+expect_exit 0 "$fora" show \
+    "/v1/forums/beer/activity/series?bin=month&split=status&group=rep_1&value=share&measure=active_members&window=3"
+python3 - "$TMP/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); st = d["stats"]
+g = [x for x in d["groups"] if x["label"] == "rep_1"][0]["active_members"]
+tot = [b["active_members"] for b in d["bins"]]
+want = [g[i] / tot[i] if tot[i] else None for i in range(len(tot))]
+assert all((a is None and b is None) or abs(a - b) < 1e-15 for a, b in zip(st["values"], want)), "shares"
+pts = [(i, y) for i, y in enumerate(want) if y is not None]
+n = len(pts); mx = sum(i for i, _ in pts) / n; my = sum(y for _, y in pts) / n
+slope = sum((i - mx) * (y - my) for i, y in pts) / sum((i - mx) ** 2 for i, _ in pts)
+assert st["trend"]["n"] == n and abs(st["trend"]["slope_per_bin"] - slope) < 1e-12 * max(1, abs(slope)), st["trend"]
+assert st["value"] == "share" and st["trend"]["slope_lower"] < slope < st["trend"]["slope_upper"]
+print(f"share trend: {n} months, slope {slope:.6g} per month")
+PY
+
 # heat map: 7 x 24 cells whose periods add up to the hourly bins
 expect_exit 0 "$fora" show "/v1/forums/beer/activity/heatmap?zone=Europe/Amsterdam&measure=posts"
 posts=$(sql "SELECT count(*) FROM posts WHERE forum_id = $fid")
@@ -186,6 +205,8 @@ bad 'activity/series?split=board' split
 bad 'activity/series?window=4' window
 bad 'activity/series?group=x' group
 bad 'activity/series?split=status&group=nosuch' group
+bad 'activity/series?value=share' value
+bad 'activity/series?value=ratio' value
 bad 'activity/series?from=2020-01-01&to=2019-01-01' from
 bad 'activity/profile?kind=week' kind
 bad 'activity/profile?drop=100' drop
