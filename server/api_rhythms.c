@@ -84,10 +84,26 @@ static bool zone_param(fora__api_ctx_t *ctx, const char **zone)
     return true;
 }
 
+/* Times a window or a date may take: 1900-01-01 .. 2200-01-01 (the zone table spans them). */
+#define TIME_MIN INT64_C(-2208988800)
+#define TIME_MAX INT64_C(7258118400)
+
+static bool time_param(fora__api_ctx_t *ctx, const char *key, int64_t *out)
+{
+    if (!fora__api_time_param(ctx, key, out)) return false;
+    if (*out != FORA_TIME_NONE && (*out < TIME_MIN || *out > TIME_MAX)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "parameter \"%s\" must be between 1900 and 2200", key);
+        fora__api_error(ctx->resp, FORA_EINVAL, msg, key);
+        return false;
+    }
+    return true;
+}
+
 static bool window_params(fora__api_ctx_t *ctx, common_t *c)
 {
-    if (!fora__api_time_param(ctx, "from", &c->from)) return false;
-    if (!fora__api_time_param(ctx, "to", &c->to)) return false;
+    if (!time_param(ctx, "from", &c->from)) return false;
+    if (!time_param(ctx, "to", &c->to)) return false;
     if (c->from != FORA_TIME_NONE && c->to != FORA_TIME_NONE && c->from > c->to) {
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"from\" is after \"to\"", "from");
         return false;
@@ -624,8 +640,8 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
         !fora__api_enum_param(ctx, "curve", bool_values, 1, &curve) ||
         !fora__api_int_param(ctx, "silence_days", 90, 1, 100000, &silence) ||
         !fora__api_double_param(ctx, "conf", 0.95, 0.5, 0.999999, &conf) ||
-        !horizons_param(ctx, hz, &nh) || !fora__api_time_param(ctx, "at", &at) ||
-        !fora__api_time_param(ctx, "end", &end))
+        !horizons_param(ctx, hz, &nh) || !time_param(ctx, "at", &at) ||
+        !time_param(ctx, "end", &end))
         return;
     if (threads) {
         const char *bad = fora__api_param(ctx->req, "origin")  ? "origin"

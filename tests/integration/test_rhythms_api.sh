@@ -209,6 +209,8 @@ bad 'activity/series?value=share' value
 bad 'activity/series?value=ratio' value
 bad 'activity/series?from=2020-01-01&to=2019-01-01' from
 bad 'activity/profile?kind=week' kind
+bad 'activity/profile?from=0001-01-01' from
+bad 'survival/members?at=3000-01-01' at
 bad 'activity/profile?drop=100' drop
 bad 'activity/heatmap?kind=hour_of_day' kind
 bad 'survival/members?horizons=1,-5' horizons
