@@ -29,6 +29,8 @@ void fora__api_error(fora_api_response_t *resp, fora_err_t code, const char *mes
                      const char *detail)
 {
     json_decref(resp->body);
+    free(resp->text);
+    resp->text = NULL;
     resp->status = fora_err_http_status(code);
     resp->body = fora_api_error_body(code, message, detail);
 }
@@ -407,19 +409,20 @@ static void h_readyz(fora__api_ctx_t *ctx)
 /* ---- routing ---------------------------------------------------------------- */
 
 static const fora__api_route_t core_routes[] = {
-    {"/healthz", h_healthz, false},
-    {"/readyz", h_readyz, true},
-    {"/v1/forums", h_forums, true},
-    {"/v1/forums/{forum}", h_forum, true},
-    {"/v1/forums/{forum}/runs", h_runs, true},
-    {"/v1/forums/{forum}/summary", h_summary, true},
-    {NULL, NULL, false},
+    {"/healthz", h_healthz, false, NULL, FORA_ROLE_NONE},
+    {"/readyz", h_readyz, true, NULL, FORA_ROLE_NONE},
+    {"/v1/forums", h_forums, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}", h_forum, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/runs", h_runs, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/summary", h_summary, true, NULL, FORA_ROLE_READ},
+    {NULL, NULL, false, NULL, FORA_ROLE_NONE},
 };
 
 /* Every route table; a subject file adds its table here. */
 static const fora__api_route_t *const route_tables[] = {
     core_routes,
     fora__api_routes_keyplayers,
+    fora__api_routes_jobs,
     fora__api_routes_rhythms,
 };
 
@@ -454,13 +457,31 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
 {
     char seg[FORA_API_MAX_SEGS][256];
     int nseg;
+    bool path_known = false;
     resp->status = 500;
     resp->body = NULL;
+    resp->text = NULL;
+    resp->content_type = NULL;
+    resp->route = NULL;
+    bool head = strcmp(req->method, "HEAD") == 0;
     for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
         for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
             if (!match(r->pattern, req->path, seg, &nseg)) continue;
-            if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-                fora__api_error(resp, FORA_EMETHOD, "only GET is allowed here", req->method);
+            path_known = true;
+            resp->route = r->pattern;
+            const char *want = r->method ? r->method : "GET";
+            if (strcmp(req->method, want) != 0 && !(head && strcmp(want, "GET") == 0)) continue;
+            fora_api_role_t need = r->role;
+            if (strncmp(r->pattern, "/v1/", 4) == 0 && need < FORA_ROLE_READ) need = FORA_ROLE_READ;
+            if (req->role < need) {
+                if (req->role == FORA_ROLE_NONE)
+                    fora__api_error(resp, FORA_EUNAUTH,
+                                    "an API token is required: send Authorization: Bearer TOKEN"
+                                    " (create one with `fora token create`)",
+                                    "Authorization");
+                else
+                    fora__api_error(resp, FORA_EFORBIDDEN, "this route needs an admin token",
+                                    "Authorization");
                 return;
             }
             if (r->needs_db && (conn == NULL || PQstatus(conn) != CONNECTION_OK)) {
@@ -471,10 +492,16 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
             for (int i = 0; i < nseg; i++)
                 ctx.seg[i] = seg[i];
             r->fn(&ctx);
-            if (resp->body == NULL)
+            if (resp->body == NULL && resp->text == NULL)
                 fora__api_error(resp, FORA_EINTERNAL, "out of memory building JSON", NULL);
             return;
         }
+    }
+    if (path_known) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "method %.20s is not allowed here", req->method);
+        fora__api_error(resp, FORA_EMETHOD, msg, req->method);
+        return;
     }
     char msg[300];
     snprintf(msg, sizeof(msg), "no route \"%.200s\"", req->path);

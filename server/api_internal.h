@@ -44,15 +44,20 @@ typedef void (*fora__api_handler_fn)(fora__api_ctx_t *ctx);
 /*
  * One route.  Patterns are literal segments and "{name}" captures (one path
  * segment each, in order, into ctx->seg).  A table ends with {NULL}.
+ * Routes under /v1 need at least FORA_ROLE_READ (the router enforces it
+ * whatever the table says).
  */
 typedef struct fora__api_route {
     const char *pattern;
     fora__api_handler_fn fn;
     bool needs_db;
+    const char *method;   /* "GET" (also answers HEAD) or "POST"; NULL: "GET" */
+    fora_api_role_t role; /* least role allowed; FORA_ROLE_NONE: public */
 } fora__api_route_t;
 
 /* Route tables of the subject files (api.c lists them). */
 extern const fora__api_route_t fora__api_routes_keyplayers[];
+extern const fora__api_route_t fora__api_routes_jobs[];
 extern const fora__api_route_t fora__api_routes_rhythms[];
 
 /* ---- answering -------------------------------------------------------------- */

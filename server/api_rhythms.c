@@ -788,11 +788,11 @@ out:
 }
 
 const fora__api_route_t fora__api_routes_rhythms[] = {
-    {"/v1/forums/{forum}/activity/series", h_series, true},
-    {"/v1/forums/{forum}/activity/profile", h_profile, true},
-    {"/v1/forums/{forum}/activity/heatmap", h_heatmap, true},
-    {"/v1/forums/{forum}/survival/members", h_survival_members, true},
-    {"/v1/forums/{forum}/survival/threads", h_survival_threads, true},
-    {"/v1/forums/{forum}/engagement", h_engagement, true},
-    {NULL, NULL, false},
+    {"/v1/forums/{forum}/activity/series", h_series, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/activity/profile", h_profile, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/activity/heatmap", h_heatmap, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/survival/members", h_survival_members, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/survival/threads", h_survival_threads, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/engagement", h_engagement, true, NULL, FORA_ROLE_READ},
+    {NULL, NULL, false, NULL, FORA_ROLE_NONE},
 };

@@ -12,17 +12,24 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "cli.h"
 #include "fora/api.h"
 #include "fora/progress.h"
+#include "assets.h"
+#include "worker.h"
 
 #define MAX_PARAMS 32
 #define POOL_MAX 8
+#define MAX_BODY (64 * 1024)
 
 /* ---- output ------------------------------------------------------------------ */
 
@@ -48,7 +55,8 @@ int fora_cmd_show(int argc, char **argv)
     fora_diag_t diag = FORA_DIAG_INIT;
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
     fora_api_param_t params[MAX_PARAMS];
-    fora_api_request_t req = {.method = "GET", .params = params};
+    /* the command line has the database's own access: every route is open to it */
+    fora_api_request_t req = {.method = "GET", .role = FORA_ROLE_ADMIN, .params = params};
     fora_api_response_t resp;
     PGconn *conn = NULL;
     int c;
@@ -73,9 +81,14 @@ int fora_cmd_show(int argc, char **argv)
         conn = NULL;
     }
     fora_api_handle(conn, &req, &resp);
-    char *text = json_dumps(resp.body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    printf("%s\n", text ? text : "null");
-    free(text);
+    if (resp.text) {
+        fputs(resp.text, stdout);
+        free(resp.text);
+    } else {
+        char *text = json_dumps(resp.body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "null");
+        free(text);
+    }
     json_decref(resp.body);
     PQfinish(conn);
     free(target);
@@ -126,8 +139,225 @@ static void pool_put(conn_pool_t *p, PGconn *conn)
 
 /* ---- HTTP -------------------------------------------------------------------- */
 
+/* ---- metrics (Prometheus text format) ------------------------------------------ */
+
+/* Upper bounds of the latency histogram, in seconds. */
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+#define MAX_SERIES 256
+
+typedef struct series {
+    const char *route; /* static pattern, or "unmatched" */
+    int status;
+    uint64_t count;
+    double sum;
+    uint64_t bucket[NBUCKETS]; /* cumulative counts are summed at scrape time */
+} series_t;
+
+typedef struct metrics {
+    pthread_mutex_t mu;
+    series_t s[MAX_SERIES];
+    int n;
+    uint64_t db_unavailable; /* requests answered 503 because the database was unreachable */
+    uint64_t dropped;        /* observations that found no free series */
+} metrics_t;
+
+static void metrics_observe(metrics_t *m, const char *route, int status, double seconds)
+{
+    pthread_mutex_lock(&m->mu);
+    series_t *x = NULL;
+    for (int i = 0; i < m->n && !x; i++)
+        if (m->s[i].status == status && strcmp(m->s[i].route, route) == 0) x = &m->s[i];
+    if (x == NULL && m->n < MAX_SERIES) {
+        x = &m->s[m->n++];
+        x->route = route;
+        x->status = status;
+    }
+    if (x) {
+        x->count++;
+        x->sum += seconds;
+        for (size_t b = 0; b < NBUCKETS; b++)
+            if (seconds <= buckets[b]) {
+                x->bucket[b]++;
+                break;
+            }
+    } else {
+        m->dropped++;
+    }
+    if (status == 503) m->db_unavailable++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Appends printf output to a malloc'd, growing string. */
+static void sprintf_cat(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    FORA_PRINTF(4, 5);
+static void sprintf_cat(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return;
+        }
+        *cap *= 2;
+        *buf = fora_xrealloc(*buf, *cap);
+    }
+}
+
+/* The Prometheus exposition of m, plus recompute durations read from the database. */
+static char *metrics_text(metrics_t *m, PGconn *conn)
+{
+    size_t len = 0, cap = 8192;
+    char *b = fora_xmalloc(cap);
+    b[0] = '\0';
+    pthread_mutex_lock(&m->mu);
+    sprintf_cat(&b, &len, &cap,
+                "# HELP fora_http_requests_total HTTP requests answered, by route and status.\n"
+                "# TYPE fora_http_requests_total counter\n");
+    for (int i = 0; i < m->n; i++)
+        sprintf_cat(&b, &len, &cap, "fora_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                    m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count);
+    sprintf_cat(&b, &len, &cap,
+                "# HELP fora_http_request_duration_seconds Time to answer, by route and status.\n"
+                "# TYPE fora_http_request_duration_seconds histogram\n");
+    for (int i = 0; i < m->n; i++) {
+        uint64_t cum = 0;
+        for (size_t k = 0; k < NBUCKETS; k++) {
+            cum += m->s[i].bucket[k];
+            sprintf_cat(&b, &len, &cap,
+                        "fora_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\","
+                        "le=\"%g\"} %llu\n",
+                        m->s[i].route, m->s[i].status, buckets[k], (unsigned long long)cum);
+        }
+        sprintf_cat(&b, &len, &cap,
+                    "fora_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\","
+                    "le=\"+Inf\"} %llu\n"
+                    "fora_http_request_duration_seconds_sum{route=\"%s\",status=\"%d\"} %.6f\n"
+                    "fora_http_request_duration_seconds_count{route=\"%s\",status=\"%d\"} %llu\n",
+                    m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count, m->s[i].route,
+                    m->s[i].status, m->s[i].sum, m->s[i].route, m->s[i].status,
+                    (unsigned long long)m->s[i].count);
+    }
+    sprintf_cat(&b, &len, &cap,
+                "# HELP fora_db_unavailable_total Requests answered 503: database unreachable.\n"
+                "# TYPE fora_db_unavailable_total counter\n"
+                "fora_db_unavailable_total %llu\n",
+                (unsigned long long)m->db_unavailable);
+    pthread_mutex_unlock(&m->mu);
+    /* recompute durations are recorded by whichever process ran them: read them back */
+    PGresult *r =
+        conn ? PQexec(conn, "SELECT f.name, r.status, count(*),"
+                            " COALESCE(sum(extract(epoch FROM r.finished_at - r.started_at)), 0)"
+                            " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
+                            " WHERE r.finished_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2")
+             : NULL;
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
+        sprintf_cat(
+            &b, &len, &cap,
+            "# HELP fora_recompute_runs_total Finished analysis runs, by forum and status.\n"
+            "# TYPE fora_recompute_runs_total counter\n");
+        for (int i = 0; i < PQntuples(r); i++)
+            sprintf_cat(&b, &len, &cap,
+                        "fora_recompute_runs_total{forum=\"%s\",status=\"%s\"} %s\n",
+                        PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        sprintf_cat(&b, &len, &cap,
+                    "# HELP fora_recompute_seconds_total Wall time of finished runs.\n"
+                    "# TYPE fora_recompute_seconds_total counter\n");
+        for (int i = 0; i < PQntuples(r); i++)
+            sprintf_cat(&b, &len, &cap,
+                        "fora_recompute_seconds_total{forum=\"%s\",status=\"%s\"} %s\n",
+                        PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 3));
+    }
+    PQclear(r);
+    return b;
+}
+
+/* ---- authentication ------------------------------------------------------------ */
+
+/*
+ * Recently checked tokens, so that most requests cost no database query.  An
+ * entry is trusted for TOKEN_TTL seconds: a revoked token stops working
+ * within that time (api-docs/README.md says so).
+ */
+#define TOKEN_SLOTS 64
+#define TOKEN_TTL 10.0
+
+typedef struct token_cache {
+    pthread_mutex_t mu;
+    struct {
+        char token[64]; /* "" = empty slot */
+        fora_api_role_t role;
+        int64_t id;     /* api_tokens.id */
+        double checked; /* fora_now_seconds() of the database check */
+    } slot[TOKEN_SLOTS];
+} token_cache_t;
+
+static size_t token_slot(const char *t)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *t; t++)
+        h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+    return (size_t)(h % TOKEN_SLOTS);
+}
+
+/*
+ * The role of a bearer token: FORA_ROLE_NONE when it is unknown or revoked.
+ * FORA_EDB when the database cannot be asked.
+ */
+static fora_err_t authenticate(token_cache_t *tc, conn_pool_t *pool, const char *token,
+                               fora_api_role_t *role, int64_t *id)
+{
+    size_t k = token_slot(token);
+    double now = fora_now_seconds();
+    *role = FORA_ROLE_NONE;
+    if (strlen(token) >= sizeof(tc->slot[0].token)) return FORA_OK; /* not one of ours */
+    pthread_mutex_lock(&tc->mu);
+    bool hit = strcmp(tc->slot[k].token, token) == 0 && now - tc->slot[k].checked < TOKEN_TTL;
+    if (hit) {
+        *role = tc->slot[k].role;
+        *id = tc->slot[k].id;
+    }
+    pthread_mutex_unlock(&tc->mu);
+    if (hit) return FORA_OK;
+
+    PGconn *conn = pool_get(pool);
+    if (conn == NULL) return FORA_EDB;
+    const char *p[] = {token};
+    /* one statement: look the hash up, and note the use at most once a minute */
+    PGresult *r = PQexecParams(
+        conn,
+        "WITH t AS (SELECT id, role, last_used_at FROM api_tokens"
+        "  WHERE hash = sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL),"
+        " u AS (UPDATE api_tokens a SET last_used_at = now() FROM t WHERE a.id = t.id"
+        "  AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'))"
+        " SELECT role, id FROM t",
+        1, NULL, p, NULL, NULL, 0);
+    fora_err_t err = PQresultStatus(r) == PGRES_TUPLES_OK ? FORA_OK : FORA_EDB;
+    if (err == FORA_OK && PQntuples(r) == 1) {
+        *role = strcmp(PQgetvalue(r, 0, 0), "admin") == 0 ? FORA_ROLE_ADMIN : FORA_ROLE_READ;
+        *id = atoll(PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    pool_put(pool, conn);
+    if (err == FORA_OK && *role != FORA_ROLE_NONE) {
+        pthread_mutex_lock(&tc->mu);
+        snprintf(tc->slot[k].token, sizeof(tc->slot[k].token), "%s", token);
+        tc->slot[k].role = *role;
+        tc->slot[k].id = *id;
+        tc->slot[k].checked = now;
+        pthread_mutex_unlock(&tc->mu);
+    }
+    return err;
+}
+
 typedef struct server {
     conn_pool_t pool;
+    metrics_t metrics;
+    token_cache_t tokens;
+    const char *cors_origin; /* Access-Control-Allow-Origin, or NULL */
 } server_t;
 
 typedef struct collect {
@@ -151,19 +381,6 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static const char index_html[] =
-    "<!doctype html><html><head><meta charset=\"utf-8\"><title>fora</title></head>"
-    "<body style=\"font-family:sans-serif;max-width:46em;margin:2em auto\">"
-    "<h1>fora</h1><p>Network science on forum structure. This server answers the JSON API; "
-    "the dashboard is not built yet.</p><ul>"
-    "<li><a href=\"/v1/forums\">/v1/forums</a> &mdash; forums and their latest analysis run</li>"
-    "<li>/v1/forums/{forum} &mdash; one forum (name or id)</li>"
-    "<li>/v1/forums/{forum}/runs &mdash; its analysis runs</li>"
-    "<li>/v1/forums/{forum}/summary &mdash; the snapshot summary of the latest run</li>"
-    "<li><a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a></li>"
-    "</ul><p>Try <a href=\"/v1/forums/beer/summary\">/v1/forums/beer/summary</a>.</p>"
-    "</body></html>";
-
 static enum MHD_Result send_body(struct MHD_Connection *mc, int status, const char *type,
                                  const char *body, size_t len, bool copy)
 {
@@ -177,6 +394,137 @@ static enum MHD_Result send_body(struct MHD_Connection *mc, int status, const ch
     return ret;
 }
 
+/* A strong validator: 64-bit FNV-1a of the body, as a quoted string. */
+static void etag_of(const char *body, size_t len, char out[24])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)body[i];
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Whether an If-None-Match header value lists tag (or is "*"). */
+static bool etag_matches(const char *inm, const char *tag)
+{
+    if (inm == NULL) return false;
+    if (strcmp(inm, "*") == 0) return true;
+    size_t n = strlen(tag);
+    for (const char *p = inm; (p = strstr(p, tag)) != NULL; p += n)
+        if (p[n] == '\0' || p[n] == ',' || p[n] == ' ') return true;
+    return false;
+}
+
+/* Whether Accept-Encoding lists gzip with a non-zero quality ("gzip", "gzip;q=0.5"). */
+static bool accepts_gzip(const char *ae)
+{
+    for (const char *p = ae; p && (p = strstr(p, "gzip")) != NULL; p += 4) {
+        const char *q = p + 4;
+        while (*q == ' ')
+            q++;
+        if (*q == '\0' || *q == ',') return true;
+        if (strncmp(q, ";q=", 3) == 0) return strtod(q + 3, NULL) > 0;
+    }
+    return false;
+}
+
+/* gzip-compresses in[0..len) into a new buffer; NULL on failure. */
+static char *gzip_body(const char *in, size_t len, size_t *outlen)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
+    size_t cap = deflateBound(&z, (uLong)len);
+    char *out = malloc(cap);
+    if (out == NULL) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/*
+ * Sends an API answer: ETag on every 200, 304 when If-None-Match has it,
+ * gzip when asked and worth it, CORS when configured.  Takes over body.
+ */
+static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *statusp,
+                                const char *type, char *body, bool head, const char *location)
+{
+    int status = *statusp;
+    size_t len = strlen(body);
+    char tag[24] = "";
+    bool gz = false;
+    if (status == 200) {
+        etag_of(body, len, tag);
+        const char *inm = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "If-None-Match");
+        if (etag_matches(inm, tag)) {
+            status = 304;
+            len = 0;
+        }
+    }
+    if (len > 1024 &&
+        accepts_gzip(MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept-Encoding"))) {
+        size_t zlen;
+        char *z = gzip_body(body, len, &zlen);
+        if (z) {
+            free(body);
+            body = z;
+            len = zlen;
+            gz = true;
+        }
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(head ? 0 : len, body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    if (status != 304) MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    MHD_add_response_header(r, "Vary", "Accept-Encoding");
+    if (tag[0]) MHD_add_response_header(r, "ETag", tag);
+    if (gz) MHD_add_response_header(r, "Content-Encoding", "gzip");
+    if (location && location[0]) MHD_add_response_header(r, "Location", location);
+    if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"fora\"");
+    if (srv->cors_origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", srv->cors_origin);
+        MHD_add_response_header(r, "Access-Control-Expose-Headers", "ETag");
+    }
+    enum MHD_Result ret = MHD_queue_response(mc, (unsigned)status, r);
+    MHD_destroy_response(r);
+    *statusp = status;
+    return ret;
+}
+
+/* Answers a CORS preflight (OPTIONS) for any path. */
+static enum MHD_Result send_preflight(server_t *srv, struct MHD_Connection *mc)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) return MHD_NO;
+    if (srv->cors_origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", srv->cors_origin);
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Authorization, If-None-Match, Accept, Accept-Encoding");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    }
+    MHD_add_response_header(r, "Allow", "GET, HEAD, OPTIONS");
+    enum MHD_Result ret = MHD_queue_response(mc, 204, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **req_cls)
@@ -185,47 +533,119 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     (void)version;
     (void)upload_data;
     if (*req_cls == NULL) { /* first call: headers only */
-        *req_cls = srv;
+        *req_cls = fora_xcalloc(1, sizeof(size_t));
         return MHD_YES;
     }
-    if (*upload_size) { /* no route takes a body: discard it */
+    size_t *body_bytes = *req_cls;
+    if (*upload_size) { /* no route reads a body: count it and discard it */
+        *body_bytes += *upload_size;
         *upload_size = 0;
         return MHD_YES;
     }
+    if (*body_bytes > MAX_BODY) {
+        static const char big[] = "{\"error\":{\"code\":\"too_large\",\"message\":"
+                                  "\"request bodies are limited to 64 KiB (no route reads one)\","
+                                  "\"detail\":null}}";
+        metrics_observe(&srv->metrics, "unmatched", 413, 0);
+        return send_body(mc, 413, "application/json", big, sizeof(big) - 1, false);
+    }
     double t0 = fora_now_seconds();
-    if (strcmp(url, "/") == 0 && strcmp(method, "GET") == 0)
-        return send_body(mc, 200, "text/html; charset=utf-8", index_html, sizeof(index_html) - 1,
-                         false);
+    const fora__asset_t *asset = fora__asset_find(url);
+    if (asset && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+        metrics_observe(&srv->metrics, "static", 200, 0);
+        return send_body(mc, 200, fora__asset_type(asset->name), (const char *)asset->data,
+                         asset->len, false);
+    }
+    if (strcmp(method, "OPTIONS") == 0) return send_preflight(srv, mc);
+    bool head = strcmp(method, "HEAD") == 0;
 
     fora_api_param_t params[MAX_PARAMS];
     collect_t col = {params, 0, false};
     MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &col);
     fora_api_request_t req = {.method = method, .path = url, .params = params, .nparams = col.n};
-    fora_api_response_t resp;
+    fora_api_response_t resp = {0};
     PGconn *conn = NULL;
-    if (col.overflow) {
+    char *text = NULL;
+    const char *type = "application/json";
+    const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
+    fora_err_t auth_err = FORA_OK;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        const char *tok = auth + 7;
+        while (*tok == ' ')
+            tok++;
+        auth_err = authenticate(&srv->tokens, &srv->pool, tok, &req.role, &req.token_id);
+        if (auth_err == FORA_OK && req.role == FORA_ROLE_NONE) auth_err = FORA_EUNAUTH;
+    } else if (auth) {
+        auth_err = FORA_EUNAUTH;
+    }
+    if (auth_err != FORA_OK) {
+        resp.status = fora_err_http_status(auth_err);
+        resp.body = fora_api_error_body(
+            auth_err,
+            auth_err == FORA_EDB ? "the database is unreachable"
+                                 : "the API token is not valid (unknown, revoked, or not a Bearer"
+                                   " token)",
+            auth_err == FORA_EDB ? NULL : "Authorization");
+    } else if (col.overflow) {
         resp.status = 400;
         resp.body = fora_api_error_body(FORA_EINVAL, "too many query parameters", NULL);
+    } else if (strcmp(url, "/metrics") == 0 && (head || strcmp(method, "GET") == 0)) {
+        conn = pool_get(&srv->pool);
+        resp.status = 200;
+        resp.route = "/metrics";
+        text = metrics_text(&srv->metrics, conn);
+        type = "text/plain; version=0.0.4; charset=utf-8";
+        pool_put(&srv->pool, conn);
     } else {
         bool needs_db = strcmp(url, "/healthz") != 0;
         if (needs_db) conn = pool_get(&srv->pool);
         fora_api_handle(conn, &req, &resp);
         pool_put(&srv->pool, conn);
     }
-    char *text = json_dumps(resp.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL && resp.text) {
+        text = resp.text;
+        type = resp.content_type;
+    } else if (text == NULL) {
+        text = json_dumps(resp.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
     json_decref(resp.body);
     enum MHD_Result ret;
     if (text == NULL) {
         static const char oom[] =
             "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+        resp.status = 500;
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
-        ret = send_body(mc, resp.status, "application/json", text, strlen(text), true);
-        free(text);
+        ret = send_api(srv, mc, &resp.status, type, text, head, resp.location);
     }
-    fprintf(stderr, "{\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"ms\":%.2f}\n", method, url,
-            resp.status, (fora_now_seconds() - t0) * 1000.0);
+    double dt = fora_now_seconds() - t0;
+    const char *route = resp.route ? resp.route : "unmatched";
+    metrics_observe(&srv->metrics, route, resp.status, dt);
+    /* one JSON line per request; the query string is left out (it may carry secrets) */
+    json_t *line = json_pack("{s:s, s:s, s:s, s:i, s:f}", "method", method, "path", url, "route",
+                             route, "status", resp.status, "ms", dt * 1000.0);
+    char *l = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (l) fprintf(stderr, "%s\n", l);
+    free(l);
+    json_decref(line);
     return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)mc;
+    (void)toe;
+    free(*req_cls);
+    *req_cls = NULL;
+}
+
+/* The in-process recompute worker (igraph: at most one per process). */
+static void *worker_main(void *arg)
+{
+    fora_worker_loop(arg);
+    return NULL;
 }
 
 static const char serve_usage[] =
@@ -234,20 +654,26 @@ static const char serve_usage[] =
     "Refuses to start when the database schema is behind (run `fora migrate`).\n"
     "  --bind ADDR    address to listen on (default 127.0.0.1)\n"
     "  --port N       port (default 8080)\n"
-    "  --threads N    HTTP worker threads (default 4)\n";
+    "  --threads N    HTTP worker threads (default 4)\n"
+    "  --workers N    recompute workers in this process: 1 (default) or 0; run\n"
+    "                 `fora worker` processes for more\n"
+    "  --cors-origin O  send Access-Control-Allow-Origin: O (e.g. a dashboard's\n"
+    "                 origin, or *) and answer CORS preflights\n";
 
 int fora_cmd_serve(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    enum { OPT_BIND = FORA_OPT_FIRST_OWN, OPT_PORT, OPT_THREADS };
+    enum { OPT_BIND = FORA_OPT_FIRST_OWN, OPT_PORT, OPT_THREADS, OPT_CORS, OPT_WORKERS };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"bind", required_argument, NULL, OPT_BIND},
                                          {"port", required_argument, NULL, OPT_PORT},
                                          {"threads", required_argument, NULL, OPT_THREADS},
+                                         {"cors-origin", required_argument, NULL, OPT_CORS},
+                                         {"workers", required_argument, NULL, OPT_WORKERS},
                                          {NULL, 0, NULL, 0}};
-    const char *bind = "127.0.0.1";
-    long long port = 8080, threads = 4;
+    const char *bind = "127.0.0.1", *cors = NULL;
+    long long port = 8080, threads = 4, workers = 1;
     int c;
 
     fora_dbconf_from_env(&cli.db);
@@ -265,6 +691,14 @@ int fora_cmd_serve(int argc, char **argv)
         case OPT_THREADS:
             if (!fora_cli_parse_int("serve", "threads", optarg, 1, 64, &threads)) return 2;
             break;
+        case OPT_WORKERS:
+            if (!fora_cli_parse_int("serve", "workers", optarg, 0, 1, &workers)) return 2;
+            break;
+        case OPT_CORS:
+            if (optarg[0] == '\0' || strpbrk(optarg, "\r\n"))
+                return fora_cli_usage_error("serve", "--cors-origin must be an origin or *");
+            cors = optarg;
+            break;
         default:
             return fora_cli_usage_error("serve", "unknown option");
         }
@@ -280,8 +714,11 @@ int fora_cmd_serve(int argc, char **argv)
     PGconn *conn = NULL;
     if (fora_cli_connect(&cli, true, &conn, &diag) != FORA_OK) return fora_cli_fail(&diag);
 
-    server_t srv = {0};
+    static server_t srv; /* large (metrics); lives until the daemon stops */
     pthread_mutex_init(&srv.pool.mu, NULL);
+    pthread_mutex_init(&srv.metrics.mu, NULL);
+    pthread_mutex_init(&srv.tokens.mu, NULL);
+    srv.cors_origin = cors;
     /*
      * Request threads only ever connect: they never start the embedded
      * cluster (that forks and can take seconds).  If it is stopped, requests
@@ -307,20 +744,30 @@ int fora_cmd_serve(int argc, char **argv)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL, (uint16_t)port, NULL,
         NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "fora: could not listen on %s:%lld (in use?)\n", bind, port);
         pool_put(&srv.pool, NULL);
         return fora_err_exit_code(FORA_EIO);
     }
+    static volatile sig_atomic_t worker_stop;
+    fora_worker_loop_t wl = {
+        .db = srv.pool.db, .poll = 1, .quiet = cli.quiet, .stop = &worker_stop};
+    pthread_t wt;
+    bool have_worker = workers > 0 && pthread_create(&wt, NULL, worker_main, &wl) == 0;
     printf("fora serving on http://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n", bind, port);
     fflush(stdout);
     int sig;
     sigwait(&stop, &sig);
     fprintf(stderr, "fora: stopping (signal %d)\n", sig);
     MHD_stop_daemon(d);
+    worker_stop = 1;
+    if (have_worker) pthread_join(wt, NULL); /* a running job finishes first */
     for (int i = 0; i < srv.pool.nidle; i++)
         PQfinish(srv.pool.idle[i]);
     pthread_mutex_destroy(&srv.pool.mu);
+    pthread_mutex_destroy(&srv.metrics.mu);
+    pthread_mutex_destroy(&srv.tokens.mu);
     return 0;
 }

@@ -28,6 +28,8 @@ static const struct {
     {"longevity", fora_cmd_longevity, "write member or thread longevity observations as CSV"},
     {"survival", fora_cmd_survival,
      "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
+    {"token", fora_cmd_token, "create, list or revoke API tokens"},
+    {"worker", fora_cmd_worker, "run queued recompute jobs"},
 };
 
 static void usage(FILE *out)

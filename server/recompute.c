@@ -4,6 +4,7 @@
 #include "fora/recompute.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 
@@ -13,6 +14,7 @@
 
 #include "fora/db.h"
 #include "fora/progress.h"
+#include "fora/projection.h"
 #include "fora/snapshot.h"
 #include "fora/snapshot_load.h"
 #include "fora/timeparse.h"
@@ -157,6 +159,87 @@ static const fora__run_step_t *const steps[] = {
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
+void fora_recompute_opts_init(fora_recompute_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    fora_graph_opts_init(&o->graph);
+    o->seed = 1;
+    fora_centrality_opts_init(&o->kp.centrality);
+    fora_composite_weights_init(&o->kp.weights);
+    fora_kpp_opts_init(&o->kp.kpp);
+    fora_disruption_opts_init(&o->kp.disruption);
+    o->kp.staff_labels = NULL;
+    o->kp.max_thread_members = FORA_PROJECTION_MAX_THREAD_MEMBERS;
+    o->kp.lorenz_points = 100;
+}
+
+const char *const fora_recompute_option_names[] = {
+    "seed",    "only",         "from",  "to",          "reply_rule",
+    "weights", "staff_labels", "kpp_k", "repetitions", NULL};
+
+static bool parse_ll(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, const char *value,
+                                   fora_diag_t *diag)
+{
+    long long v;
+    int64_t usec;
+    if (strcmp(name, "seed") == 0) {
+        if (!parse_ll(value, 0, INT64_MAX, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "seed must be a whole number from 0 to %lld",
+                                 (long long)INT64_MAX);
+        o->seed = (uint64_t)v;
+    } else if (strcmp(name, "only") == 0) {
+        fora_err_t err = fora_recompute_check_only(value, diag);
+        if (err != FORA_OK) return err;
+        o->only = value;
+    } else if (strcmp(name, "from") == 0 || strcmp(name, "to") == 0) {
+        if (!fora_time_parse(value, strlen(value), &usec))
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "%s must be a timestamp (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]) or"
+                                 " Unix seconds, not \"%.64s\"",
+                                 name, value);
+        int64_t t = usec >= 0 ? usec / 1000000 : -((-usec + 999999) / 1000000);
+        if (name[0] == 'f')
+            o->graph.from = t;
+        else
+            o->graph.to = t;
+        if (o->graph.from != FORA_TIME_NONE && o->graph.to != FORA_TIME_NONE &&
+            o->graph.from >= o->graph.to)
+            return fora_diag_set(diag, FORA_EINVAL, "%s: the window must have from < to", name);
+    } else if (strcmp(name, "reply_rule") == 0) {
+        return fora_reply_rule_parse(value, &o->graph.rule, diag);
+    } else if (strcmp(name, "weights") == 0) {
+        return fora_composite_weights_parse(value, &o->kp.weights, diag);
+    } else if (strcmp(name, "staff_labels") == 0) {
+        if (value[0] == '\0' || strlen(value) > 1000)
+            return fora_diag_set(
+                diag, FORA_EINVAL,
+                "staff_labels must be 1-1000 characters of comma-separated labels");
+        o->kp.staff_labels = value;
+    } else if (strcmp(name, "kpp_k") == 0) {
+        if (!parse_ll(value, 1, 1000, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "kpp_k must be a whole number from 1 to 1000");
+        o->kp.kpp.k = (int32_t)v;
+    } else if (strcmp(name, "repetitions") == 0) {
+        if (!parse_ll(value, 1, 1000, &v))
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "repetitions must be a whole number from 1 to 1000");
+        o->kp.disruption.repetitions = (int32_t)v;
+    } else {
+        return fora_diag_set(diag, FORA_EINVAL, "unknown run option \"%.64s\"", name);
+    }
+    return FORA_OK;
+}
+
 const char *fora_recompute_step_name(size_t i)
 {
     return i < NSTEPS ? steps[i]->name : NULL;
@@ -236,7 +319,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
         json_array_append_new(analyses, json_string(steps[i]->name));
         if (steps[i]->params) steps[i]->params(opts, params);
     }
-    params_s = json_dumps(params, JSON_COMPACT);
+    params_s = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(12));
     analyses_s = json_dumps(analyses, JSON_COMPACT);
 
     /* 1. record the run (committed now, so a crash leaves a trace) and lock it */
@@ -257,6 +340,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     PQclear(r);
     if (err != FORA_OK) goto out;
     if (!opts->quiet) fprintf(stderr, "fora: run %s for forum %s: loading snapshot\n", run, forum);
+    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "loading");
 
     /* 2. load and compute (no transaction open on conn while computing) */
     t = fora_now_seconds();
@@ -270,6 +354,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     for (size_t i = 0; i < NSTEPS; i++) {
         if (!on[i]) continue;
         t = fora_now_seconds();
+        if (opts->progress) opts->progress(opts->progress_arg, res->run_id, steps[i]->name);
         if ((err = steps[i]->compute(&ctx, &state[i], diag)) != FORA_OK) {
             fora_diag_prefix(diag, "%s: ", steps[i]->name);
             goto fail;
@@ -282,6 +367,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
 
     /* 3. store everything and complete the run in one transaction */
     t = fora_now_seconds();
+    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "storing");
     if ((err = fora_db_exec(conn, "BEGIN", diag)) != FORA_OK) goto fail;
     in_tx = true;
     for (size_t i = 0; i < NSTEPS; i++) {

@@ -14,7 +14,8 @@
  *   GET /v1/forums/{forum}/summary      the snapshot summary of a run
  *                                       (latest completed, or ?run=ID)
  *
- * Ownership: the response's body is a new reference the caller decrefs.
+ * Ownership: the response's body is a new reference the caller decrefs;
+ * its text (when not NULL) is malloc'd and freed by the caller.
  * Thread safety: reentrant; conn must be used by one thread at a time.
  */
 #ifndef FORA_API_H
@@ -31,16 +32,29 @@ typedef struct fora_api_param {
     const char *value;
 } fora_api_param_t;
 
+/* What a request may do: set by the caller after authentication. */
+typedef enum fora_api_role {
+    FORA_ROLE_NONE = 0, /* no token: public routes only (/healthz, /readyz) */
+    FORA_ROLE_READ = 1, /* a read token: every GET */
+    FORA_ROLE_ADMIN = 2 /* an admin token, or `fora show`: also POST (recompute) */
+} fora_api_role_t;
+
 typedef struct fora_api_request {
     const char *method;             /* "GET", ... */
+    fora_api_role_t role;           /* authenticated role */
+    int64_t token_id;               /* the token's id (0: none, or `fora show`) */
     const char *path;               /* decoded path, no query string */
     const fora_api_param_t *params; /* decoded query parameters */
     size_t nparams;
 } fora_api_request_t;
 
 typedef struct fora_api_response {
-    int status;   /* HTTP status */
-    json_t *body; /* the JSON document (new reference) */
+    int status;               /* HTTP status */
+    json_t *body;             /* the JSON document (new reference), or NULL when text is set */
+    char *text;               /* a non-JSON body (malloc'd; GraphML, CSV), or NULL */
+    const char *content_type; /* of text (static) */
+    const char *route;        /* the matched route pattern (static), or NULL: for metrics */
+    char location[128];       /* a Location header for 201/202 answers, or "" */
 } fora_api_response_t;
 
 /* Answers req; never fails (errors become an error document and status). */

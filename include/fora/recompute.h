@@ -21,14 +21,53 @@
 #include <libpq-fe.h>
 
 #include "fora/error.h"
+#include "fora/centrality.h"
+#include "fora/disruption.h"
 #include "fora/graphs.h"
+#include "fora/keyplayer.h"
 
 typedef struct fora_recompute_opts {
     fora_graph_opts_t graph; /* reply rule, self-loops, window */
     uint64_t seed;           /* seeds every random choice of the run (stored in its params) */
     const char *only;        /* comma-separated analyses to run (NULL: all; summary always) */
     bool quiet;              /* no progress lines */
+    /* called (when not NULL) as the run moves on: "loading", a step's name, "storing" */
+    void (*progress)(void *arg, int64_t run_id, const char *what);
+    void *progress_arg;
+    struct {
+        fora_centrality_opts_t centrality; /* graph and seed are the run's */
+        fora_composite_weights_t weights;
+        fora_kpp_opts_t kpp;               /* seed is the run's */
+        fora_disruption_opts_t disruption; /* seed is the run's */
+        const char *staff_labels;          /* NULL: FORA_STAFF_LABELS */
+        int32_t max_thread_members;        /* co-participation cap */
+        int32_t lorenz_points;
+    } kp; /* the keyplayers analysis (api-docs/keyplayers.md) */
 } fora_recompute_opts_t;
+
+/* Member status labels that count as staff in role validation, by default. */
+#define FORA_STAFF_LABELS "administrator,admin,moderator,staff"
+
+/* Sets every option to its documented default (seed 1, all analyses). */
+void fora_recompute_opts_init(fora_recompute_opts_t *o);
+
+/*
+ * The run options that can be given by name, as text: the same names on the
+ * command line (--name, with '_' as '-'), in POST .../recompute parameters
+ * and in a queued job's params.  NULL-terminated.
+ */
+extern const char *const fora_recompute_option_names[];
+
+/*
+ * Sets option `name` of o from `value`: seed (0..2^63-1), only (analyses),
+ * from / to (timestamps, see fora/timeparse.h), reply_rule, weights
+ * ("metric:w,..."), staff_labels, kpp_k (1..1000), repetitions (1..1000).
+ * String values (only, staff_labels) are kept by pointer: value must
+ * outlive o.  EINVAL naming the option and the accepted values otherwise;
+ * EINVAL for from >= to once both are set.
+ */
+fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, const char *value,
+                                   fora_diag_t *diag) FORA_MUST_CHECK;
 
 typedef struct fora_recompute_result {
     int64_t run_id;

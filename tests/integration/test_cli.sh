@@ -102,19 +102,22 @@ expect_exit 0 "$fora" show /v1/forums/empty/summary
 [ "$(json "d['summary']['posts']")" = 0 ] || fail "empty forum"
 [ "$(json "d['summary']['first_post_at']")" = None ] || fail "empty forum time"
 
-# the server answers what `fora show` prints
+# the server answers what `fora show` prints (with a read token)
+expect_exit 0 "$fora" token create --name cli-test
+token=$OUT
+auth=(-H "Authorization: Bearer $token")
 port=$((20000 + RANDOM % 20000))
 "$fora" serve --port "$port" 2>"$TMP/serve.log" >"$TMP/serve.out" &
 pid=$!
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-OUT=$(curl -s "http://127.0.0.1:$port/v1/forums/beer/summary")
+OUT=$(curl -s "${auth[@]}" "http://127.0.0.1:$port/v1/forums/beer/summary")
 served=$OUT
 expect_exit 0 "$fora" show /v1/forums/beer/summary
 [ "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]) == json.loads(sys.argv[2]))' "$served" "$OUT")" = True ] \
     || fail "served JSON differs from fora show"
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/forums/nosuch")
+code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$port/v1/forums/nosuch")
 [ "$code" = 404 ] || fail "404 expected, got $code"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/v1/forums")
+code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "http://127.0.0.1:$port/v1/forums")
 [ "$code" = 405 ] || fail "405 expected, got $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$code" = 200 ] || fail "readyz $code"

@@ -24,19 +24,21 @@ conninfo=$(sed -n 's/^connect with: psql "\(.*\)"$/\1/p' <<<"$OUT")
 expect_exit 0 "$fora" migrate --quiet --data-dir "$dir"
 expect_exit 0 "$fora" show /readyz --data-dir "$dir"
 # the server rides out a database outage: 503 while it is down, 200 after
+expect_exit 0 "$fora" token create --name outage --data-dir "$dir"
+auth="Authorization: Bearer $OUT"
 port=$((20000 + RANDOM % 20000))
 "$fora" serve --port "$port" --data-dir "$dir" 2>"$TMP/serve.log" >/dev/null &
 spid=$!
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/forums")" = 200 ] || fail "serve"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://127.0.0.1:$port/v1/forums")" = 200 ] || fail "serve"
 expect_exit 0 "$fora" db stop --data-dir "$dir"
-code=$(curl -s -o "$TMP/body" -w '%{http_code}' "http://127.0.0.1:$port/v1/forums")
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "$auth" "http://127.0.0.1:$port/v1/forums")
 [ "$code" = 503 ] || fail "expected 503 while the database is down, got $code"
 contains "$(cat "$TMP/body")" '"code":"database_unavailable"'
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ] || fail "healthz"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 503 ] || fail "readyz"
 expect_exit 0 "$fora" db start --quiet --data-dir "$dir"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/forums")" = 200 ] || fail "no recovery"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://127.0.0.1:$port/v1/forums")" = 200 ] || fail "no recovery"
 kill -TERM "$spid"; wait "$spid" || fail "serve did not stop cleanly"
 
 expect_exit 0 "$fora" db stop --data-dir "$dir"

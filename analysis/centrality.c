@@ -1,0 +1,825 @@
+/*
+ * analysis/centrality.c - per-member activity and network metrics
+ * (fora/centrality.h), plus the shared helpers of kp_internal.h.
+ */
+#include "fora/centrality.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fora/idmap.h"
+#include "kp_internal.h"
+
+/* ---------------------------------------------------------------------- */
+/* shared helpers                                                           */
+/* ---------------------------------------------------------------------- */
+
+fora_err_t fora__csr_build(const igraph_t *g, const igraph_vector_t *weights, fora__csr_t *out,
+                           fora_diag_t *diag)
+{
+    memset(out, 0, sizeof(*out));
+    int32_t n = (int32_t)igraph_vcount(g);
+    int64_t m = (int64_t)igraph_ecount(g);
+    out->n = n;
+    out->m = m;
+    out->off = calloc((size_t)n + 1, sizeof(int64_t));
+    out->adj = malloc(sizeof(int32_t) * (size_t)(2 * m + 1));
+    if (weights) out->w = malloc(sizeof(double) * (size_t)(2 * m + 1));
+    if (!out->off || !out->adj || (weights && !out->w)) {
+        fora__csr_destroy(out);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory building an adjacency of %lld edges",
+                             (long long)m);
+    }
+    for (int64_t e = 0; e < m; e++) {
+        out->off[IGRAPH_FROM(g, e) + 1]++;
+        out->off[IGRAPH_TO(g, e) + 1]++;
+    }
+    for (int32_t v = 0; v < n; v++)
+        out->off[v + 1] += out->off[v];
+    int64_t *pos = malloc(sizeof(int64_t) * ((size_t)n + 1));
+    if (!pos) {
+        fora__csr_destroy(out);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory building an adjacency");
+    }
+    memcpy(pos, out->off, sizeof(int64_t) * ((size_t)n + 1));
+    for (int64_t e = 0; e < m; e++) {
+        int32_t a = (int32_t)IGRAPH_FROM(g, e), b = (int32_t)IGRAPH_TO(g, e);
+        double w = weights ? VECTOR(*weights)[e] : 1.0;
+        if (out->w) out->w[pos[a]] = w;
+        out->adj[pos[a]++] = b;
+        if (out->w) out->w[pos[b]] = w;
+        out->adj[pos[b]++] = a;
+    }
+    free(pos);
+    return FORA_OK;
+}
+
+void fora__csr_destroy(fora__csr_t *c)
+{
+    free(c->off);
+    free(c->adj);
+    free(c->w);
+    memset(c, 0, sizeof(*c));
+}
+
+int32_t fora__bfs(const fora__csr_t *c, int32_t src, const bool *removed, int32_t maxd,
+                  int32_t *dist, int32_t *queue)
+{
+    int32_t head = 0, tail = 0;
+    dist[src] = 0;
+    queue[tail++] = src;
+    while (head < tail) {
+        int32_t v = queue[head++];
+        int32_t dv = dist[v];
+        if (maxd >= 0 && dv >= maxd) continue;
+        for (int64_t p = c->off[v]; p < c->off[v + 1]; p++) {
+            int32_t u = c->adj[p];
+            if (dist[u] >= 0 || (removed && removed[u])) continue;
+            dist[u] = dv + 1;
+            queue[tail++] = u;
+        }
+    }
+    return tail;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+fora_err_t fora__sample(int32_t n, int32_t k, int32_t *out, fora_diag_t *diag)
+{
+    if (k > n) k = n;
+    int32_t *p = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    if (!p) return fora_diag_set(diag, FORA_ENOMEM, "out of memory sampling %d of %d", k, n);
+    for (int32_t i = 0; i < n; i++)
+        p[i] = i;
+    for (int32_t i = 0; i < k; i++) {
+        int32_t j = (int32_t)igraph_rng_get_integer(igraph_rng_default(), i, n - 1);
+        int32_t t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+    }
+    memcpy(out, p, sizeof(int32_t) * (size_t)k);
+    free(p);
+    qsort(out, (size_t)k, sizeof(int32_t), cmp_i32);
+    return FORA_OK;
+}
+
+typedef struct {
+    double key;
+    int32_t i;
+} keyidx_t;
+
+static int cmp_keyidx_desc(const void *a, const void *b)
+{
+    const keyidx_t *x = a, *y = b;
+    if (x->key > y->key) return -1;
+    if (x->key < y->key) return 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+fora_err_t fora__order_desc(const double *key, int32_t n, int32_t *order, fora_diag_t *diag)
+{
+    keyidx_t *t = malloc(sizeof(keyidx_t) * ((size_t)n + 1));
+    if (!t) return fora_diag_set(diag, FORA_ENOMEM, "out of memory ordering %d values", n);
+    for (int32_t i = 0; i < n; i++) {
+        t[i].key = isnan(key[i]) ? -INFINITY : key[i];
+        t[i].i = i;
+    }
+    qsort(t, (size_t)n, sizeof(keyidx_t), cmp_keyidx_desc);
+    for (int32_t i = 0; i < n; i++)
+        order[i] = t[i].i;
+    free(t);
+    return FORA_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* options                                                                  */
+/* ---------------------------------------------------------------------- */
+
+void fora_centrality_opts_init(fora_centrality_opts_t *o)
+{
+    fora_centrality_opts_t d = FORA_CENTRALITY_OPTS_INIT;
+    *o = d;
+}
+
+/* ---------------------------------------------------------------------- */
+/* network subgraphs                                                        */
+/* ---------------------------------------------------------------------- */
+
+void fora_netgraph_destroy(fora_netgraph_t *g)
+{
+    if (g->net_member) {
+        fora_wgraph_destroy(&g->r);
+        fora_wgraph_destroy(&g->u);
+    }
+    free(g->net_member);
+    free(g->member_net);
+    memset(g, 0, sizeof(*g));
+}
+
+fora_err_t fora_netgraph_build(const fora_snapshot_t *s, const fora_graph_opts_t *o,
+                               fora_netgraph_t *out, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    fora_graph_opts_t go;
+    fora_wgraph_t full;
+    bool have_full = false, have_r = false;
+    igraph_vector_int_t edges;
+    bool have_edges = false;
+    memset(out, 0, sizeof(*out));
+    if (o)
+        go = *o;
+    else
+        fora_graph_opts_init(&go);
+    go.keep_self_loops = false;
+
+    if ((err = fora_graph_reply(s, &go, &full, diag)) != FORA_OK) goto out;
+    have_full = true;
+    int32_t M = s->members.n;
+    out->n_members = M;
+    out->member_net = malloc(sizeof(int32_t) * ((size_t)M + 1));
+    out->net_member = malloc(sizeof(int32_t) * ((size_t)M + 1));
+    if (!out->member_net || !out->net_member) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory mapping %d members", M);
+        goto out;
+    }
+    for (int32_t i = 0; i < M; i++)
+        out->member_net[i] = -1;
+    int64_t m = igraph_ecount(&full.graph);
+    for (int64_t e = 0; e < m; e++) {
+        out->member_net[IGRAPH_FROM(&full.graph, e)] = 0;
+        out->member_net[IGRAPH_TO(&full.graph, e)] = 0;
+    }
+    int32_t n = 0;
+    for (int32_t i = 0; i < M; i++)
+        if (out->member_net[i] == 0) {
+            out->member_net[i] = n;
+            out->net_member[n++] = i;
+        }
+    out->n = n;
+    if ((err = fora_err_from_igraph(igraph_vector_int_init(&edges, 2 * m), diag, "reply edges")))
+        goto out;
+    have_edges = true;
+    for (int64_t e = 0; e < m; e++) {
+        VECTOR(edges)[2 * e] = out->member_net[IGRAPH_FROM(&full.graph, e)];
+        VECTOR(edges)[2 * e + 1] = out->member_net[IGRAPH_TO(&full.graph, e)];
+    }
+    if ((err = fora_err_from_igraph(igraph_create(&out->r.graph, &edges, n, IGRAPH_DIRECTED), diag,
+                                    "network reply graph")))
+        goto out;
+    if ((err = fora_err_from_igraph(igraph_vector_init_copy(&out->r.weight, &full.weight), diag,
+                                    "network reply weights"))) {
+        igraph_destroy(&out->r.graph);
+        goto out;
+    }
+    have_r = true;
+    out->total_replies = igraph_vector_sum(&out->r.weight);
+    if ((err = fora_graph_undirected(&out->r, &out->u, diag)) != FORA_OK) goto out;
+out:
+    if (have_edges) igraph_vector_int_destroy(&edges);
+    if (have_full) fora_wgraph_destroy(&full);
+    if (err != FORA_OK) {
+        if (have_r) fora_wgraph_destroy(&out->r);
+        free(out->member_net);
+        free(out->net_member);
+        memset(out, 0, sizeof(*out));
+    }
+    return err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* sampled betweenness                                                      */
+/* ---------------------------------------------------------------------- */
+
+fora_err_t fora_betweenness_sampled(const igraph_t *g, int32_t k, igraph_vector_t *res,
+                                    fora_diag_t *diag)
+{
+    int32_t n = (int32_t)igraph_vcount(g);
+    fora_err_t err = FORA_OK;
+    if (k >= n || n < 3) {
+        return fora_err_from_igraph(igraph_betweenness(g, res, igraph_vss_all(), false, NULL), diag,
+                                    "betweenness");
+    }
+    int32_t *src = malloc(sizeof(int32_t) * (size_t)k);
+    igraph_vector_int_t sv;
+    if (!src) return fora_diag_set(diag, FORA_ENOMEM, "out of memory sampling sources");
+    if ((err = fora__sample(n, k, src, diag)) != FORA_OK) {
+        free(src);
+        return err;
+    }
+    if ((err = fora_err_from_igraph(igraph_vector_int_init(&sv, k), diag, "sources"))) {
+        free(src);
+        return err;
+    }
+    for (int32_t i = 0; i < k; i++)
+        VECTOR(sv)[i] = src[i];
+    free(src);
+    igraph_vs_t vs_src;
+    igraph_vs_vector(&vs_src, &sv);
+    err = fora_err_from_igraph(
+        igraph_betweenness_subset(g, res, igraph_vss_all(), false, vs_src, igraph_vss_all(), NULL),
+        diag, "sampled betweenness");
+    igraph_vector_int_destroy(&sv);
+    if (err) return err;
+    igraph_vector_scale(res, (double)n / (double)k);
+    return FORA_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the metrics                                                              */
+/* ---------------------------------------------------------------------- */
+
+void fora_centrality_destroy(fora_centrality_t *c)
+{
+    free(c->posts);
+    free(c->threads_started);
+    free(c->threads);
+    free(c->boards);
+    free(c->in_network);
+    free(c->in_degree);
+    free(c->out_degree);
+    free(c->in_strength);
+    free(c->out_strength);
+    free(c->pagerank);
+    free(c->betweenness);
+    free(c->betweenness_norm);
+    free(c->closeness);
+    free(c->closeness_wf);
+    free(c->harmonic);
+    free(c->eigenvector);
+    free(c->coreness);
+    free(c->constraint);
+    free(c->effective_size);
+    free(c->clustering);
+    free(c->community);
+    free(c->component);
+    memset(c, 0, sizeof(*c));
+}
+
+static fora_err_t check_opts(const fora_centrality_opts_t *o, fora_diag_t *diag)
+{
+    if (!(o->damping > 0 && o->damping < 1))
+        return fora_diag_set(diag, FORA_EINVAL, "damping must be in (0, 1), not %g", o->damping);
+    if (!(o->delta > 0 && o->delta < 1))
+        return fora_diag_set(diag, FORA_EINVAL, "delta must be in (0, 1), not %g", o->delta);
+    if (!(o->resolution > 0 && isfinite(o->resolution)))
+        return fora_diag_set(diag, FORA_EINVAL, "resolution must be a positive number, not %g",
+                             o->resolution);
+    if (o->exact_max < 1)
+        return fora_diag_set(diag, FORA_EINVAL, "exact_max must be at least 1, not %d",
+                             o->exact_max);
+    if (o->samples < 1)
+        return fora_diag_set(diag, FORA_EINVAL, "samples must be at least 1, not %d", o->samples);
+    return FORA_OK;
+}
+
+/* Activity counts for every member. */
+static fora_err_t activity(const fora_snapshot_t *s, const fora_graph_opts_t *go,
+                           fora_centrality_t *c, fora_diag_t *diag)
+{
+    int32_t lo, hi;
+    fora_snapshot_post_window(s, go->from, go->to, &lo, &hi);
+    for (int32_t p = lo; p < hi; p++) {
+        int32_t a = s->posts.author[p];
+        if (a >= 0) c->posts[a]++;
+    }
+    for (int32_t t = 0; t < s->threads.n; t++) {
+        int32_t st = s->threads.starter[t];
+        int64_t at = s->threads.created_at[t];
+        if (st < 0) continue;
+        if (go->from != FORA_TIME_NONE && at < go->from) continue;
+        if (go->to != FORA_TIME_NONE && at >= go->to) continue;
+        c->threads_started[st]++;
+    }
+    /* distinct threads and boards: sort packed (member, x) keys, count runs */
+    size_t np = (size_t)(hi - lo);
+    uint64_t *k1 = malloc(sizeof(uint64_t) * (np + 1));
+    uint64_t *k2 = malloc(sizeof(uint64_t) * (np + 1));
+    uint64_t *tmp = malloc(sizeof(uint64_t) * (np + 1));
+    if (!k1 || !k2 || !tmp) {
+        free(k1);
+        free(k2);
+        free(tmp);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory counting threads per member");
+    }
+    size_t q = 0;
+    for (int32_t p = lo; p < hi; p++) {
+        int32_t a = s->posts.author[p];
+        if (a < 0) continue;
+        int32_t t = s->posts.thread[p];
+        k1[q] = ((uint64_t)(uint32_t)a << 32) | (uint32_t)t;
+        k2[q] = ((uint64_t)(uint32_t)a << 32) | (uint32_t)s->threads.board[t];
+        q++;
+    }
+    fora_radix_sort_u64(k1, NULL, q, tmp, NULL);
+    fora_radix_sort_u64(k2, NULL, q, tmp, NULL);
+    for (size_t i = 0; i < q; i++) {
+        if (i == 0 || k1[i] != k1[i - 1]) c->threads[k1[i] >> 32]++;
+        if (i == 0 || k2[i] != k2[i - 1]) c->boards[k2[i] >> 32]++;
+    }
+    free(k1);
+    free(k2);
+    free(tmp);
+    return FORA_OK;
+}
+
+/*
+ * Burt's effective size on the weighted undirected adjacency:
+ * ES(i) = sum_{j in N(i)} (1 - sum_{q in N(i), q != j} p_iq m_jq),
+ * p_iq = w_iq / sum_k w_ik, m_jq = w_jq / max_k w_jk.
+ */
+static fora_err_t effective_size(const fora__csr_t *a, double *es, fora_diag_t *diag)
+{
+    int32_t n = a->n;
+    double *mark = malloc(sizeof(double) * ((size_t)n + 1));
+    double *maxw = malloc(sizeof(double) * ((size_t)n + 1));
+    if (!mark || !maxw) {
+        free(mark);
+        free(maxw);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory for effective size");
+    }
+    for (int32_t v = 0; v < n; v++) {
+        mark[v] = 0;
+        double mx = 0;
+        for (int64_t p = a->off[v]; p < a->off[v + 1]; p++)
+            if (a->w[p] > mx) mx = a->w[p];
+        maxw[v] = mx;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        double tot = 0;
+        for (int64_t p = a->off[i]; p < a->off[i + 1]; p++)
+            tot += a->w[p];
+        if (tot <= 0) {
+            es[i] = 0;
+            continue;
+        }
+        for (int64_t p = a->off[i]; p < a->off[i + 1]; p++)
+            mark[a->adj[p]] = a->w[p] / tot;
+        double sum = 0;
+        for (int64_t p = a->off[i]; p < a->off[i + 1]; p++) {
+            int32_t j = a->adj[p];
+            double red = 0;
+            for (int64_t r = a->off[j]; r < a->off[j + 1]; r++) {
+                int32_t q = a->adj[r];
+                if (q == i || q == j) continue;
+                if (mark[q] > 0) red += mark[q] * a->w[r] / maxw[j];
+            }
+            sum += 1.0 - red;
+        }
+        es[i] = sum;
+        for (int64_t p = a->off[i]; p < a->off[i + 1]; p++)
+            mark[a->adj[p]] = 0;
+    }
+    free(mark);
+    free(maxw);
+    return FORA_OK;
+}
+
+typedef struct {
+    int32_t size;
+    int32_t first;
+    int32_t label;
+} commsz_t;
+
+static int cmp_commsz(const void *a, const void *b)
+{
+    const commsz_t *x = a, *y = b;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Relabels membership[0..n) by decreasing class size (ties: smallest member first). */
+static fora_err_t relabel(igraph_vector_int_t *memb, int32_t n, int32_t *nclass, fora_diag_t *diag)
+{
+    int32_t nc = 0;
+    for (int32_t v = 0; v < n; v++)
+        if (VECTOR(*memb)[v] + 1 > nc) nc = (int32_t)VECTOR(*memb)[v] + 1;
+    commsz_t *cs = calloc((size_t)nc + 1, sizeof(commsz_t));
+    int32_t *map = malloc(sizeof(int32_t) * ((size_t)nc + 1));
+    if (!cs || !map) {
+        free(cs);
+        free(map);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory relabelling");
+    }
+    for (int32_t l = 0; l < nc; l++) {
+        cs[l].label = l;
+        cs[l].first = n;
+    }
+    for (int32_t v = 0; v < n; v++) {
+        int32_t l = (int32_t)VECTOR(*memb)[v];
+        cs[l].size++;
+        if (v < cs[l].first) cs[l].first = v;
+    }
+    qsort(cs, (size_t)nc, sizeof(commsz_t), cmp_commsz);
+    int32_t used = 0;
+    for (int32_t l = 0; l < nc; l++) {
+        map[cs[l].label] = l;
+        if (cs[l].size > 0) used++;
+    }
+    for (int32_t v = 0; v < n; v++)
+        VECTOR(*memb)[v] = map[VECTOR(*memb)[v]];
+    free(cs);
+    free(map);
+    *nclass = used;
+    return FORA_OK;
+}
+
+/*
+ * Sampled closeness, closeness_wf and harmonic (see the header): one BFS per
+ * sampled source; small components (<= 64 members) exactly.
+ */
+static fora_err_t sampled_paths(const fora__csr_t *a, const igraph_vector_int_t *comp,
+                                const igraph_vector_int_t *csize, int32_t k, double *clo,
+                                double *clo_wf, double *harm, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    int32_t n = a->n;
+    int32_t nc = (int32_t)igraph_vector_int_size(csize);
+    int32_t *src = malloc(sizeof(int32_t) * ((size_t)k + 1));
+    int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    double *hsum = calloc((size_t)n + 1, sizeof(double));
+    double *dsum = calloc((size_t)n + 1, sizeof(double));
+    int32_t *dcnt = calloc((size_t)n + 1, sizeof(int32_t));
+    bool *is_src = calloc((size_t)n + 1, sizeof(bool));
+    int32_t *csrc = calloc((size_t)nc + 1, sizeof(int32_t));
+    if (!src || !dist || !queue || !hsum || !dsum || !dcnt || !is_src || !csrc) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for sampled closeness");
+        goto out;
+    }
+    if ((err = fora__sample(n, k, src, diag)) != FORA_OK) goto out;
+    for (int32_t v = 0; v < n; v++)
+        dist[v] = -1;
+    for (int32_t i = 0; i < k; i++) {
+        int32_t sv = src[i];
+        is_src[sv] = true;
+        csrc[VECTOR(*comp)[sv]]++;
+        int32_t cnt = fora__bfs(a, sv, NULL, -1, dist, queue);
+        for (int32_t j = 1; j < cnt; j++) {
+            int32_t v = queue[j];
+            hsum[v] += 1.0 / dist[v];
+            dsum[v] += dist[v];
+            dcnt[v]++;
+        }
+        for (int32_t j = 0; j < cnt; j++)
+            dist[queue[j]] = -1;
+    }
+    for (int32_t v = 0; v < n; v++) {
+        int32_t others = k - (is_src[v] ? 1 : 0);
+        harm[v] = others > 0 ? hsum[v] / others : 0;
+        int32_t r = (int32_t)VECTOR(*csize)[VECTOR(*comp)[v]];
+        if (r <= 64) continue; /* exact below */
+        double md = 0;
+        if (dcnt[v] > 0) {
+            md = dsum[v] / dcnt[v];
+        } else if (is_src[v] && csrc[VECTOR(*comp)[v]] == 1) {
+            md = 0; /* the only source of its component: its own BFS is exact */
+        }
+        clo[v] = md > 0 ? 1.0 / md : 0;
+        clo_wf[v] = n > 1 ? clo[v] * (double)(r - 1) / (double)(n - 1) : 0;
+    }
+    /*
+     * Exact values where the estimate has nothing to go on: every member of
+     * a component of at most 64 members, the sources that are alone in their
+     * component (their own BFS), and components without any sampled source.
+     */
+    for (int32_t v = 0; v < n; v++) {
+        int32_t cv = (int32_t)VECTOR(*comp)[v];
+        int32_t r = (int32_t)VECTOR(*csize)[cv];
+        bool exact = r <= 64 || csrc[cv] == 0 || (is_src[v] && csrc[cv] == 1);
+        if (!exact) continue;
+        int32_t cnt = fora__bfs(a, v, NULL, -1, dist, queue);
+        double sd = 0;
+        for (int32_t j = 1; j < cnt; j++)
+            sd += dist[queue[j]];
+        for (int32_t j = 0; j < cnt; j++)
+            dist[queue[j]] = -1;
+        clo[v] = sd > 0 ? (double)(cnt - 1) / sd : 0;
+        clo_wf[v] = n > 1 ? clo[v] * (double)(cnt - 1) / (double)(n - 1) : 0;
+    }
+out:
+    free(src);
+    free(dist);
+    free(queue);
+    free(hsum);
+    free(dsum);
+    free(dcnt);
+    free(is_src);
+    free(csrc);
+    return err;
+}
+
+#define ALLOC(field, type)                                                                         \
+    do {                                                                                           \
+        out->field = calloc((size_t)M + 1, sizeof(type));                                          \
+        if (!out->field) {                                                                         \
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for %d members", M);             \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define IG(call, what)                                                                             \
+    do {                                                                                           \
+        if ((err = fora_err_from_igraph((call), diag, (what))) != FORA_OK) goto out;               \
+    } while (0)
+
+fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrality_opts_t *o,
+                                   fora_centrality_t *out, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    fora_centrality_opts_t opts;
+    fora_netgraph_t ng;
+    bool have_ng = false;
+    fora__csr_t csr = {0};
+    igraph_vector_t vec, w_strength;
+    igraph_vector_int_t ivec, memb, csize;
+    bool have_vec = false, have_ivec = false, have_memb = false, have_csize = false;
+    bool have_ws = false;
+
+    memset(out, 0, sizeof(*out));
+    if (o)
+        opts = *o;
+    else
+        fora_centrality_opts_init(&opts);
+    if ((err = check_opts(&opts, diag)) != FORA_OK) return err;
+
+    int32_t M = s->members.n;
+    out->n = M;
+    out->seed = opts.seed;
+    out->damping = opts.damping;
+    out->delta = opts.delta;
+    out->resolution = opts.resolution;
+    ALLOC(posts, int64_t);
+    ALLOC(threads_started, int64_t);
+    ALLOC(threads, int64_t);
+    ALLOC(boards, int64_t);
+    ALLOC(in_network, bool);
+    ALLOC(in_degree, int64_t);
+    ALLOC(out_degree, int64_t);
+    ALLOC(in_strength, double);
+    ALLOC(out_strength, double);
+    ALLOC(pagerank, double);
+    ALLOC(betweenness, double);
+    ALLOC(betweenness_norm, double);
+    ALLOC(closeness, double);
+    ALLOC(closeness_wf, double);
+    ALLOC(harmonic, double);
+    ALLOC(eigenvector, double);
+    ALLOC(coreness, int64_t);
+    ALLOC(constraint, double);
+    ALLOC(effective_size, double);
+    ALLOC(clustering, double);
+    ALLOC(community, int32_t);
+    ALLOC(component, int64_t);
+    for (int32_t i = 0; i < M; i++) {
+        out->constraint[i] = NAN;
+        out->community[i] = -1;
+        out->component[i] = -1;
+    }
+
+    if ((err = activity(s, &opts.graph, out, diag)) != FORA_OK) goto out;
+    if ((err = fora_netgraph_build(s, &opts.graph, &ng, diag)) != FORA_OK) goto out;
+    have_ng = true;
+    int32_t n = ng.n;
+    const int32_t *nm = ng.net_member;
+    out->n_network = n;
+    out->n_edges = igraph_ecount(&ng.r.graph);
+    out->n_uedges = igraph_ecount(&ng.u.graph);
+    out->samples = n;
+    for (int32_t v = 0; v < n; v++)
+        out->in_network[nm[v]] = true;
+    if (n == 0) goto out;
+
+    /* R: degrees and strengths */
+    for (int64_t e = 0; e < out->n_edges; e++) {
+        int32_t a = nm[IGRAPH_FROM(&ng.r.graph, e)], b = nm[IGRAPH_TO(&ng.r.graph, e)];
+        double w = VECTOR(ng.r.weight)[e];
+        out->out_degree[a]++;
+        out->in_degree[b]++;
+        out->out_strength[a] += w;
+        out->in_strength[b] += w;
+    }
+
+    IG(igraph_vector_init(&vec, n), "vector");
+    have_vec = true;
+    IG(igraph_vector_int_init(&ivec, n), "vector");
+    have_ivec = true;
+
+    /* PageRank on R */
+    {
+        igraph_real_t value;
+        IG(igraph_pagerank(&ng.r.graph, IGRAPH_PAGERANK_ALGO_PRPACK, &vec, &value, igraph_vss_all(),
+                           true, opts.damping, &ng.r.weight, NULL),
+           "pagerank");
+        for (int32_t v = 0; v < n; v++)
+            out->pagerank[nm[v]] = VECTOR(vec)[v];
+    }
+
+    /* components of U, numbered by decreasing size */
+    IG(igraph_vector_int_init(&memb, n), "vector");
+    have_memb = true;
+    IG(igraph_vector_int_init(&csize, 0), "vector");
+    have_csize = true;
+    {
+        igraph_integer_t nco;
+        IG(igraph_connected_components(&ng.u.graph, &memb, &csize, &nco, IGRAPH_WEAK),
+           "components");
+        int32_t ncl;
+        if ((err = relabel(&memb, n, &ncl, diag)) != FORA_OK) goto out;
+        igraph_vector_int_sort(&csize);
+        igraph_vector_int_reverse(&csize);
+        for (int32_t v = 0; v < n; v++)
+            out->component[nm[v]] = VECTOR(memb)[v];
+    }
+
+    igraph_rng_seed(igraph_rng_default(), opts.seed);
+    if ((err = fora__csr_build(&ng.u.graph, &ng.u.weight, &csr, diag)) != FORA_OK) goto out;
+
+    /* betweenness, closeness, harmonic on U (hops) */
+    bool sampled = n > opts.exact_max;
+    out->sampled = sampled;
+    if (!sampled) {
+        IG(igraph_betweenness(&ng.u.graph, &vec, igraph_vss_all(), false, NULL), "betweenness");
+        for (int32_t v = 0; v < n; v++)
+            out->betweenness[nm[v]] = VECTOR(vec)[v];
+        IG(igraph_closeness(&ng.u.graph, &vec, &ivec, NULL, igraph_vss_all(), IGRAPH_ALL, NULL,
+                            true),
+           "closeness");
+        for (int32_t v = 0; v < n; v++) {
+            double cl = isnan(VECTOR(vec)[v]) ? 0 : VECTOR(vec)[v];
+            out->closeness[nm[v]] = cl;
+            out->closeness_wf[nm[v]] = n > 1 ? cl * (double)VECTOR(ivec)[v] / (double)(n - 1) : 0;
+        }
+        IG(igraph_harmonic_centrality(&ng.u.graph, &vec, igraph_vss_all(), IGRAPH_ALL, NULL, true),
+           "harmonic centrality");
+        for (int32_t v = 0; v < n; v++)
+            out->harmonic[nm[v]] = isnan(VECTOR(vec)[v]) ? 0 : VECTOR(vec)[v];
+    } else {
+        int32_t k = opts.samples < n ? opts.samples : n;
+        out->samples = k;
+        if ((err = fora_betweenness_sampled(&ng.u.graph, k, &vec, diag)) != FORA_OK) goto out;
+        for (int32_t v = 0; v < n; v++)
+            out->betweenness[nm[v]] = VECTOR(vec)[v];
+        double *clo = calloc((size_t)n, sizeof(double)), *cwf = calloc((size_t)n, sizeof(double));
+        double *har = calloc((size_t)n, sizeof(double));
+        if (!clo || !cwf || !har) {
+            free(clo);
+            free(cwf);
+            free(har);
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for closeness");
+            goto out;
+        }
+        /* sizes by component label (csize is sorted to match the relabelled components) */
+        err = sampled_paths(&csr, &memb, &csize, k, clo, cwf, har, diag);
+        for (int32_t v = 0; v < n && err == FORA_OK; v++) {
+            out->closeness[nm[v]] = clo[v];
+            out->closeness_wf[nm[v]] = cwf[v];
+            out->harmonic[nm[v]] = har[v];
+        }
+        free(clo);
+        free(cwf);
+        free(har);
+        if (err) goto out;
+        double ln = log(2.0 * n / opts.delta);
+        out->betweenness_error = (double)n / (n - 1) * sqrt(ln / (2.0 * k));
+        out->harmonic_error = k > 1 ? sqrt(ln / (2.0 * (k - 1))) : 1.0;
+    }
+    for (int32_t v = 0; v < n; v++) {
+        double pairs = (double)(n - 1) * (double)(n - 2) / 2.0;
+        out->betweenness_norm[nm[v]] = pairs > 0 ? out->betweenness[nm[v]] / pairs : 0;
+    }
+
+    /* eigenvector centrality on U, weighted */
+    out->eigenvector_converged = true;
+    if (out->n_uedges > 0) {
+        igraph_real_t value;
+        igraph_arpack_options_t ao;
+        igraph_arpack_options_init(&ao);
+        igraph_error_t ie = igraph_eigenvector_centrality(&ng.u.graph, &vec, &value, false, true,
+                                                          &ng.u.weight, &ao);
+        if (ie == IGRAPH_ENOMEM) {
+            err = fora_err_from_igraph(ie, diag, "eigenvector centrality");
+            goto out;
+        }
+        if (ie != IGRAPH_SUCCESS) {
+            /* ARPACK did not converge: report zeros and say so, keep the other metrics */
+            out->eigenvector_converged = false;
+        } else {
+            for (int32_t v = 0; v < n; v++) {
+                double x = VECTOR(vec)[v];
+                out->eigenvector[nm[v]] = (isfinite(x) && x > 0) ? x : 0;
+            }
+        }
+    }
+
+    /* k-core */
+    IG(igraph_coreness(&ng.u.graph, &ivec, IGRAPH_ALL), "coreness");
+    for (int32_t v = 0; v < n; v++)
+        out->coreness[nm[v]] = VECTOR(ivec)[v];
+
+    /* Burt's constraint (weighted) and effective size */
+    IG(igraph_constraint(&ng.u.graph, &vec, igraph_vss_all(), &ng.u.weight), "constraint");
+    for (int32_t v = 0; v < n; v++)
+        out->constraint[nm[v]] = VECTOR(vec)[v];
+    {
+        double *es = calloc((size_t)n, sizeof(double));
+        if (!es) {
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for effective size");
+            goto out;
+        }
+        err = effective_size(&csr, es, diag);
+        for (int32_t v = 0; v < n && err == FORA_OK; v++)
+            out->effective_size[nm[v]] = es[v];
+        free(es);
+        if (err) goto out;
+    }
+
+    /* local clustering */
+    IG(igraph_transitivity_local_undirected(&ng.u.graph, &vec, igraph_vss_all(),
+                                            IGRAPH_TRANSITIVITY_ZERO),
+       "local clustering");
+    for (int32_t v = 0; v < n; v++)
+        out->clustering[nm[v]] = VECTOR(vec)[v];
+
+    /* Leiden communities (modularity objective) */
+    if (out->n_uedges > 0) {
+        IG(igraph_vector_init(&w_strength, n), "vector");
+        have_ws = true;
+        IG(igraph_strength(&ng.u.graph, &w_strength, igraph_vss_all(), IGRAPH_ALL, true,
+                           &ng.u.weight),
+           "strength");
+        double two_m = 2.0 * igraph_vector_sum(&ng.u.weight);
+        igraph_integer_t nb;
+        igraph_real_t quality;
+        igraph_rng_seed(igraph_rng_default(), opts.seed);
+        IG(igraph_community_leiden(&ng.u.graph, &ng.u.weight, &w_strength, opts.resolution / two_m,
+                                   0.01, false, -1, &memb, &nb, &quality),
+           "leiden");
+        int32_t ncl;
+        if ((err = relabel(&memb, n, &ncl, diag)) != FORA_OK) goto out;
+        out->n_communities = ncl;
+        for (int32_t v = 0; v < n; v++)
+            out->community[nm[v]] = (int32_t)VECTOR(memb)[v];
+        igraph_real_t q;
+        IG(igraph_modularity(&ng.u.graph, &memb, &ng.u.weight, 1.0, false, &q), "modularity");
+        out->modularity = q;
+    } else {
+        out->n_communities = n;
+        for (int32_t v = 0; v < n; v++)
+            out->community[nm[v]] = v;
+    }
+out:
+    fora__csr_destroy(&csr);
+    if (have_ws) igraph_vector_destroy(&w_strength);
+    if (have_vec) igraph_vector_destroy(&vec);
+    if (have_ivec) igraph_vector_int_destroy(&ivec);
+    if (have_memb) igraph_vector_int_destroy(&memb);
+    if (have_csize) igraph_vector_int_destroy(&csize);
+    if (have_ng) fora_netgraph_destroy(&ng);
+    if (err != FORA_OK) fora_centrality_destroy(out);
+    return err;
+}
