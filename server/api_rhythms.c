@@ -3,8 +3,9 @@
  * engagement (issue 5; api-docs/rhythms.md).
  *
  * Every route here is parameterised (zone, window, bin, split, horizons,
- * silence ...), so nothing is stored per run: each request loads the forum's
- * snapshot (one REPEATABLE READ transaction, fora_snapshot_load), builds the
+ * silence ...), so nothing is stored per run: each request takes the forum's
+ * snapshot at its current data version from the shared cache
+ * (snapshot_cache.h: loaded once per data version), builds the
  * zone table it needs, computes with analysis/rhythms.c or longevity.c and
  * answers.  Parameters are all validated before the database is touched.
  * None of this calls igraph, so it is safe on any HTTP thread.
@@ -18,9 +19,9 @@
 #include <jansson.h>
 
 #include "api_internal.h"
+#include "snapshot_cache.h"
 #include "fora/longevity.h"
 #include "fora/rhythms.h"
-#include "fora/snapshot_load.h"
 #include "fora/survival.h"
 #include "fora/tzmap_load.h"
 
@@ -151,7 +152,7 @@ static bool load(fora__api_ctx_t *ctx, const common_t *c, fora_snapshot_t **s, f
     fora_diag_t d = FORA_DIAG_INIT;
     *s = NULL;
     *tz = NULL;
-    if (fora_snapshot_load(ctx->conn, strtoll(c->forum_id, NULL, 10), s, &d) != FORA_OK) {
+    if (fora__snapshot_acquire(ctx->conn, strtoll(c->forum_id, NULL, 10), s, &d) != FORA_OK) {
         fora__api_diag(ctx->resp, &d);
         return false;
     }
@@ -160,7 +161,7 @@ static bool load(fora__api_ctx_t *ctx, const common_t *c, fora_snapshot_t **s, f
     const char *zone = c->zone ? c->zone : (*s)->forum.timezone;
     if (fora_tzmap_load(zone, t0, t1, tz, &d) != FORA_OK) {
         fora__api_error(ctx->resp, d.code, d.msg, "zone");
-        fora_snapshot_destroy(*s);
+        fora__snapshot_release(*s);
         *s = NULL;
         return false;
     }
@@ -361,7 +362,7 @@ out:
     fora_acf_destroy(acf);
     fora_series_destroy(r);
     fora_tzmap_destroy(tz);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 /* ---- /activity/profile and /activity/heatmap ------------------------------------------- */
@@ -489,7 +490,7 @@ out:
     fora_profile_destroy(p);
     fora_series_destroy(r);
     fora_tzmap_destroy(tz);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 static void h_profile(fora__api_ctx_t *ctx)
@@ -716,7 +717,7 @@ out:
     fora_survival_destroy(sv);
     fora_longevity_destroy(l);
     fora_tzmap_destroy(tz);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 static void h_survival_members(fora__api_ctx_t *ctx)
@@ -751,7 +752,7 @@ static void h_engagement(fora__api_ctx_t *ctx)
     fora_snapshot_t *s = NULL;
     fora_engagement_t *e = NULL;
     fora_diag_t d = FORA_DIAG_INIT;
-    if (fora_snapshot_load(ctx->conn, strtoll(c.forum_id, NULL, 10), &s, &d) != FORA_OK ||
+    if (fora__snapshot_acquire(ctx->conn, strtoll(c.forum_id, NULL, 10), &s, &d) != FORA_OK ||
         fora_engagement_compute(s, kind, (size_t)limit, &e, &d) != FORA_OK) {
         fora__api_diag(ctx->resp, &d);
         goto out;
@@ -784,7 +785,7 @@ static void h_engagement(fora__api_ctx_t *ctx)
     fora__api_ok(ctx->resp, doc);
 out:
     fora_engagement_destroy(e);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 const fora__api_route_t fora__api_routes_rhythms[] = {
