@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fora/idmap.h"
 #include "kp_internal.h"
@@ -553,6 +554,13 @@ out:
     return err;
 }
 
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 #define ALLOC(field, type)                                                                         \
     do {                                                                                           \
         out->field = calloc((size_t)M + 1, sizeof(type));                                          \
@@ -621,6 +629,7 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         out->component[i] = -1;
     }
 
+    double t0 = now();
     if ((err = activity(s, &opts.graph, out, diag)) != FORA_OK) goto out;
     if ((err = fora_netgraph_build(s, &opts.graph, &ng, diag)) != FORA_OK) goto out;
     have_ng = true;
@@ -650,6 +659,8 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     have_ivec = true;
 
     /* PageRank on R */
+    out->seconds.graphs = now() - t0;
+    t0 = now();
     {
         igraph_real_t value;
         IG(igraph_pagerank(&ng.r.graph, IGRAPH_PAGERANK_ALGO_PRPACK, &vec, &value, igraph_vss_all(),
@@ -659,6 +670,8 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
             out->pagerank[nm[v]] = VECTOR(vec)[v];
     }
 
+    out->seconds.pagerank = now() - t0;
+    t0 = now();
     /* components of U, numbered by decreasing size */
     IG(igraph_vector_int_init(&memb, n), "vector");
     have_memb = true;
@@ -683,9 +696,12 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     bool sampled = n > opts.exact_max;
     out->sampled = sampled;
     if (!sampled) {
+        t0 = now();
         IG(igraph_betweenness(&ng.u.graph, &vec, igraph_vss_all(), false, NULL), "betweenness");
         for (int32_t v = 0; v < n; v++)
             out->betweenness[nm[v]] = VECTOR(vec)[v];
+        out->seconds.betweenness = now() - t0;
+        t0 = now();
         IG(igraph_closeness(&ng.u.graph, &vec, &ivec, NULL, igraph_vss_all(), IGRAPH_ALL, NULL,
                             true),
            "closeness");
@@ -698,12 +714,16 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
            "harmonic centrality");
         for (int32_t v = 0; v < n; v++)
             out->harmonic[nm[v]] = isnan(VECTOR(vec)[v]) ? 0 : VECTOR(vec)[v];
+        out->seconds.paths = now() - t0;
     } else {
         int32_t k = opts.samples < n ? opts.samples : n;
         out->samples = k;
+        t0 = now();
         if ((err = fora_betweenness_sampled(&ng.u.graph, k, &vec, diag)) != FORA_OK) goto out;
         for (int32_t v = 0; v < n; v++)
             out->betweenness[nm[v]] = VECTOR(vec)[v];
+        out->seconds.betweenness = now() - t0;
+        t0 = now();
         double *clo = calloc((size_t)n, sizeof(double)), *cwf = calloc((size_t)n, sizeof(double));
         double *har = calloc((size_t)n, sizeof(double));
         if (!clo || !cwf || !har) {
@@ -724,6 +744,7 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         free(cwf);
         free(har);
         if (err) goto out;
+        out->seconds.paths = now() - t0;
         double ln = log(2.0 * n / opts.delta);
         out->betweenness_error = (double)n / (n - 1) * sqrt(ln / (2.0 * k));
         out->harmonic_error = k > 1 ? sqrt(ln / (2.0 * (k - 1))) : 1.0;
@@ -734,6 +755,7 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     }
 
     /* eigenvector centrality on U, weighted */
+    t0 = now();
     out->eigenvector_converged = true;
     if (out->n_uedges > 0) {
         igraph_real_t value;
@@ -756,15 +778,21 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         }
     }
 
+    out->seconds.eigenvector = now() - t0;
+    t0 = now();
     /* k-core */
     IG(igraph_coreness(&ng.u.graph, &ivec, IGRAPH_ALL), "coreness");
     for (int32_t v = 0; v < n; v++)
         out->coreness[nm[v]] = VECTOR(ivec)[v];
 
+    out->seconds.coreness = now() - t0;
+    t0 = now();
     /* Burt's constraint (weighted) and effective size */
     IG(igraph_constraint(&ng.u.graph, &vec, igraph_vss_all(), &ng.u.weight), "constraint");
     for (int32_t v = 0; v < n; v++)
         out->constraint[nm[v]] = VECTOR(vec)[v];
+    out->seconds.constraint = now() - t0;
+    t0 = now();
     {
         double *es = calloc((size_t)n, sizeof(double));
         if (!es) {
@@ -778,6 +806,8 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         if (err) goto out;
     }
 
+    out->seconds.effective_size = now() - t0;
+    t0 = now();
     /* local clustering */
     IG(igraph_transitivity_local_undirected(&ng.u.graph, &vec, igraph_vss_all(),
                                             IGRAPH_TRANSITIVITY_ZERO),
@@ -785,6 +815,8 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     for (int32_t v = 0; v < n; v++)
         out->clustering[nm[v]] = VECTOR(vec)[v];
 
+    out->seconds.clustering = now() - t0;
+    t0 = now();
     /* Leiden communities (modularity objective) */
     if (out->n_uedges > 0) {
         IG(igraph_vector_init(&w_strength, n), "vector");
@@ -812,6 +844,7 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         for (int32_t v = 0; v < n; v++)
             out->community[nm[v]] = v;
     }
+    out->seconds.communities = now() - t0;
 out:
     fora__csr_destroy(&csr);
     if (have_ws) igraph_vector_destroy(&w_strength);

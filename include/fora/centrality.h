@@ -127,6 +127,20 @@ typedef struct fora_centrality {
     double resolution;          /* Leiden resolution used */
     bool eigenvector_converged; /* false: ARPACK did not converge, eigenvector is all 0 */
 
+    /* wall seconds spent per step (for benchmarks; not part of the results) */
+    struct {
+        double graphs; /* activity counts and the network graphs */
+        double pagerank;
+        double betweenness; /* exact or sampled */
+        double paths;       /* closeness, closeness_wf, harmonic */
+        double eigenvector;
+        double coreness;
+        double constraint;
+        double effective_size;
+        double clustering;
+        double communities; /* Leiden + modularity */
+    } seconds;
+
     /* activity (all members) */
     int64_t *posts;
     int64_t *threads_started;
