@@ -236,6 +236,76 @@ out:
 /* sampled betweenness                                                      */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Brandes' dependency accumulation from each source in src[0..k) over the
+ * unweighted adjacency a, skipping removed vertices: acc[v] += delta_s(v).
+ * O(k (n + m)) time, O(n) scratch.  (igraph 0.10.2's betweenness_subset
+ * gives the same sums but was measured 19x slower than one BFS per source
+ * on the mathoverflow graph, so the sampled estimator runs here.)
+ */
+fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_t *src, int32_t k,
+                         double *acc, fora_diag_t *diag)
+{
+    int32_t n = a->n;
+    int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    double *sigma = malloc(sizeof(double) * ((size_t)n + 1));
+    double *delta = malloc(sizeof(double) * ((size_t)n + 1));
+    if (!dist || !queue || !sigma || !delta) {
+        free(dist);
+        free(queue);
+        free(sigma);
+        free(delta);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory for betweenness");
+    }
+    for (int32_t v = 0; v < n; v++) {
+        dist[v] = -1;
+        sigma[v] = 0;
+        delta[v] = 0;
+    }
+    for (int32_t i = 0; i < k; i++) {
+        int32_t s = src[i];
+        if (removed && removed[s]) continue;
+        int32_t head = 0, tail = 0;
+        dist[s] = 0;
+        sigma[s] = 1;
+        queue[tail++] = s;
+        while (head < tail) {
+            int32_t v = queue[head++];
+            for (int64_t p = a->off[v]; p < a->off[v + 1]; p++) {
+                int32_t u = a->adj[p];
+                if (removed && removed[u]) continue;
+                if (dist[u] < 0) {
+                    dist[u] = dist[v] + 1;
+                    queue[tail++] = u;
+                }
+                if (dist[u] == dist[v] + 1) sigma[u] += sigma[v];
+            }
+        }
+        for (int32_t j = tail - 1; j >= 0; j--) {
+            int32_t w = queue[j];
+            double coef = (1.0 + delta[w]) / sigma[w];
+            for (int64_t p = a->off[w]; p < a->off[w + 1]; p++) {
+                int32_t v = a->adj[p];
+                if (dist[v] >= 0 && dist[v] == dist[w] - 1 && !(removed && removed[v]))
+                    delta[v] += sigma[v] * coef;
+            }
+            if (w != s) acc[w] += delta[w];
+        }
+        for (int32_t j = 0; j < tail; j++) {
+            int32_t w = queue[j];
+            dist[w] = -1;
+            sigma[w] = 0;
+            delta[w] = 0;
+        }
+    }
+    free(dist);
+    free(queue);
+    free(sigma);
+    free(delta);
+    return FORA_OK;
+}
+
 fora_err_t fora_betweenness_sampled(const igraph_t *g, int32_t k, igraph_vector_t *res,
                                     fora_diag_t *diag)
 {
@@ -245,29 +315,25 @@ fora_err_t fora_betweenness_sampled(const igraph_t *g, int32_t k, igraph_vector_
         return fora_err_from_igraph(igraph_betweenness(g, res, igraph_vss_all(), false, NULL), diag,
                                     "betweenness");
     }
-    int32_t *src = malloc(sizeof(int32_t) * (size_t)k);
-    igraph_vector_int_t sv;
-    if (!src) return fora_diag_set(diag, FORA_ENOMEM, "out of memory sampling sources");
-    if ((err = fora__sample(n, k, src, diag)) != FORA_OK) {
-        free(src);
-        return err;
+    fora__csr_t a = {0};
+    int32_t *src = malloc(sizeof(int32_t) * ((size_t)k + 1));
+    double *acc = calloc((size_t)n + 1, sizeof(double));
+    if (!src || !acc) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory sampling sources");
+        goto out;
     }
-    if ((err = fora_err_from_igraph(igraph_vector_int_init(&sv, k), diag, "sources"))) {
-        free(src);
-        return err;
-    }
-    for (int32_t i = 0; i < k; i++)
-        VECTOR(sv)[i] = src[i];
+    if ((err = fora__sample(n, k, src, diag)) != FORA_OK) goto out;
+    if ((err = fora__csr_build(g, NULL, &a, diag)) != FORA_OK) goto out;
+    if ((err = fora__brandes(&a, NULL, src, k, acc, diag)) != FORA_OK) goto out;
+    if ((err = fora_err_from_igraph(igraph_vector_resize(res, n), diag, "betweenness"))) goto out;
+    /* undirected: each pair once (1/2), scaled from k sources to n */
+    for (int32_t v = 0; v < n; v++)
+        VECTOR(*res)[v] = acc[v] * 0.5 * (double)n / (double)k;
+out:
+    fora__csr_destroy(&a);
     free(src);
-    igraph_vs_t vs_src;
-    igraph_vs_vector(&vs_src, &sv);
-    err = fora_err_from_igraph(
-        igraph_betweenness_subset(g, res, igraph_vss_all(), false, vs_src, igraph_vss_all(), NULL),
-        diag, "sampled betweenness");
-    igraph_vector_int_destroy(&sv);
-    if (err) return err;
-    igraph_vector_scale(res, (double)n / (double)k);
-    return FORA_OK;
+    free(acc);
+    return err;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -141,7 +141,7 @@ typedef struct fora_kpp_opts {
     int32_t max_swap_passes; /* swap improvement passes; default 3 (0: greedy only) */
     uint64_t seed;           /* tie-breaking priorities; default 1 */
     int32_t exact_max;       /* exact DF / dwreach evaluation up to this n; default 5000 */
-    int32_t samples;         /* BFS sources for DF above exact_max; default 500 */
+    int32_t samples;         /* BFS sources for DF above exact_max; default 200 */
     int32_t d;               /* KPP-Pos reach radius, >= 1; default 2 */
     int32_t candidates;      /* KPP-Pos candidate pool (highest degree); 0: all; default 1000 */
     bool distance_weighted;  /* KPP-Pos objective: dwreach instead of reach; default false */
@@ -149,7 +149,7 @@ typedef struct fora_kpp_opts {
 
 #define FORA_KPP_OPTS_INIT                                                                         \
     {                                                                                              \
-        20, 3, 1, 5000, 500, 2, 1000, false                                                        \
+        20, 3, 1, 5000, 200, 2, 1000, false                                                        \
     }
 
 void fora_kpp_opts_init(fora_kpp_opts_t *o);
