@@ -137,8 +137,8 @@ typedef struct fora_centrality {
         double paths;       /* closeness, closeness_wf, harmonic */
         double eigenvector;
         double coreness;
-        double constraint;
-        double effective_size;
+        double constraint;     /* constraint and effective size (one pass) */
+        double effective_size; /* 0: included in constraint */
         double clustering;
         double communities; /* Leiden + modularity */
     } seconds;
