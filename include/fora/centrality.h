@@ -129,7 +129,7 @@ typedef struct fora_centrality {
     double resolution;          /* Leiden resolution used */
     bool eigenvector_converged; /* false: ARPACK did not converge, eigenvector is all 0 */
 
-    /* wall seconds spent per step (for benchmarks; not part of the results) */
+    /* CPU seconds of this process spent per step (for benchmarks; not results) */
     struct {
         double graphs; /* activity counts and the network graphs */
         double pagerank;

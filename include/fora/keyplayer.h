@@ -149,7 +149,7 @@ typedef struct fora_kpp_opts {
 
 #define FORA_KPP_OPTS_INIT                                                                         \
     {                                                                                              \
-        20, 3, 1, 5000, 200, 2, 200, false                                                        \
+        20, 3, 1, 5000, 200, 2, 200, false                                                         \
     }
 
 void fora_kpp_opts_init(fora_kpp_opts_t *o);
