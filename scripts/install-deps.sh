@@ -11,6 +11,7 @@ packages=(
     postgresql-15 postgresql-client-15
     curl python3 clang-format
     r-base-core r-cran-survival
+    python3-networkx python3-scipy
 )
 
 missing=()
