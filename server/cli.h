@@ -73,5 +73,6 @@ int fora_cmd_recompute(int argc, char **argv);
 int fora_cmd_serve(int argc, char **argv);
 int fora_cmd_show(int argc, char **argv);
 int fora_cmd_survival(int argc, char **argv);
+int fora_cmd_trajectories(int argc, char **argv);
 
 #endif /* FORA_CLI_H */

@@ -27,6 +27,8 @@ static const struct {
     {"show", fora_cmd_show, "print the JSON of an API route, without a server"},
     {"survival", fora_cmd_survival,
      "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
+    {"trajectories", fora_cmd_trajectories,
+     "group-based trajectory models of a members x periods count CSV"},
 };
 
 static void usage(FILE *out)
@@ -35,7 +37,7 @@ static void usage(FILE *out)
                  "fora analyses forum interaction graphs and member trajectories from\n"
                  "structural metadata only.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nEnvironment: FORA_DATABASE_URL (libpq connection string; unset: embedded\n"
                  "cluster), FORA_DATA_DIR (embedded cluster folder, default ./var).\n");
 }

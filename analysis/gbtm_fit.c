@@ -1,0 +1,608 @@
+/*
+ * analysis/gbtm_fit.c - GBTM fitting: seeded starts, EM to the tolerance,
+ * Newton polish on the full likelihood, standard errors, bands and Nagin's
+ * diagnostics (include/fora/gbtm.h).
+ */
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbtm_internal.h"
+
+#define NFEAT 4
+#define AT_BEST 1e-6
+#define POLISH_WITHIN 1.0
+#define POLISH_STEPS 12
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+void fora_gbtm_diagnostics(const double *post, const double *w, size_t n, size_t K,
+                           const double *pi, fora_gbtm_group_t *groups, double *entropy,
+                           bool *entropy_defined)
+{
+    double tot = 0.0, ent = 0.0, cnt[FORA_GBTM_MAX_GROUPS] = {0}, pp[FORA_GBTM_MAX_GROUPS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const double *p = post + i * K;
+        double wi = w != NULL ? w[i] : 1.0;
+        size_t best = 0;
+        for (size_t j = 0; j < K; j++) {
+            if (p[j] > p[best]) best = j;
+            if (p[j] > 0.0) ent -= wi * p[j] * log(p[j]);
+        }
+        cnt[best] += wi;
+        pp[best] += wi * p[best];
+        tot += wi;
+    }
+    for (size_t j = 0; j < K; j++) {
+        fora_gbtm_group_t *g = &groups[j];
+        g->assigned_share = tot > 0.0 ? cnt[j] / tot : 0.0;
+        g->avepp_defined = cnt[j] > 0.0;
+        g->avepp = g->avepp_defined ? pp[j] / cnt[j] : NAN;
+        g->occ_defined =
+            g->avepp_defined && g->avepp < 1.0 && g->avepp > 0.0 && pi[j] > 0.0 && pi[j] < 1.0;
+        g->occ = g->occ_defined ? (g->avepp / (1.0 - g->avepp)) / (pi[j] / (1.0 - pi[j])) : NAN;
+    }
+    *entropy_defined = K > 1 && tot > 0.0;
+    *entropy = *entropy_defined ? 1.0 - ent / (tot * log((double)K)) : NAN;
+}
+
+/* ---- starts ----------------------------------------------------------- */
+
+/* Standardised summary features of each pattern: log(1 + mean count), slope
+ * of the counts on time, first and last active period (as fractions). */
+static void features(const fora__gbtm_ctx_t *c, double *F)
+{
+    const size_t T = c->T, P = c->P;
+    double *px = calloc(T + 1, sizeof(double)), *px2 = calloc(T + 1, sizeof(double));
+    if (px == NULL || px2 == NULL) fora_panic("out of memory");
+    for (size_t t = 0; t < T; t++) {
+        px[t + 1] = px[t] + c->X[4 * t + 1];
+        px2[t + 1] = px2[t] + c->X[4 * t + 2];
+    }
+    for (size_t i = 0; i < P; i++) {
+        const fora__gbtm_pattern_t *p = &c->pat[i];
+        double n = p->ncount, sx = 0, sx2 = 0, sy = 0, sxy = 0;
+        double first = 1.0, last = 0.0;
+        bool any = false;
+        for (uint32_t k = 0; k < p->nrun; k++) {
+            int32_t a = c->runs[2 * (p->run0 + k)], b = c->runs[2 * (p->run0 + k) + 1];
+            sx += px[b] - px[a];
+            sx2 += px2[b] - px2[a];
+        }
+        for (uint32_t k = 0; k < p->ncell; k++) {
+            const fora__gbtm_cell_t *cl = &c->cells[p->cell0 + k];
+            if (cl->y == 0.0) continue;
+            double x = c->X[4 * (size_t)cl->t + 1];
+            sy += cl->y;
+            sxy += cl->y * x;
+            double f = (double)cl->t / (double)T;
+            if (!any) first = f;
+            last = f;
+            any = true;
+        }
+        double mean = n > 0 ? sy / n : 0.0, den = n > 0 ? sx2 - sx * sx / n : 0.0;
+        double slope = den > 1e-12 ? (sxy - sx * sy / n) / den : 0.0;
+        F[i * NFEAT] = log1p(mean);
+        F[i * NFEAT + 1] = asinh(slope);
+        F[i * NFEAT + 2] = first;
+        F[i * NFEAT + 3] = last;
+    }
+    for (size_t f = 0; f < NFEAT; f++) {
+        double sw = 0, m = 0, v = 0;
+        for (size_t i = 0; i < P; i++) {
+            sw += c->pat[i].w;
+            m += c->pat[i].w * F[i * NFEAT + f];
+        }
+        m /= sw;
+        for (size_t i = 0; i < P; i++)
+            v += c->pat[i].w * (F[i * NFEAT + f] - m) * (F[i * NFEAT + f] - m);
+        double sd = sqrt(v / sw);
+        for (size_t i = 0; i < P; i++)
+            F[i * NFEAT + f] = sd > 1e-12 ? (F[i * NFEAT + f] - m) / sd : 0.0;
+    }
+    free(px);
+    free(px2);
+}
+
+static double dist2(const double *a, const double *b)
+{
+    double s = 0.0;
+    for (size_t f = 0; f < NFEAT; f++)
+        s += (a[f] - b[f]) * (a[f] - b[f]);
+    return s;
+}
+
+/* k-means++ seeding weighted by pattern size, then Lloyd iterations. */
+static void kmeanspp(const fora__gbtm_ctx_t *c, const double *F, gsl_rng *rng, int32_t *assign,
+                     double *D)
+{
+    const size_t K = c->K, P = c->P;
+    double C[FORA_GBTM_MAX_GROUPS * NFEAT];
+    double tot = 0.0;
+    for (size_t i = 0; i < P; i++)
+        tot += c->pat[i].w;
+    for (size_t k = 0; k < K; k++) {
+        double u, acc = 0.0, S = 0.0;
+        size_t pick = 0;
+        if (k == 0) {
+            u = gsl_rng_uniform(rng) * tot;
+            for (size_t i = 0; i < P; i++) {
+                acc += c->pat[i].w;
+                pick = i;
+                if (acc > u) break;
+            }
+        } else {
+            for (size_t i = 0; i < P; i++)
+                S += c->pat[i].w * D[i];
+            u = gsl_rng_uniform(rng) * S;
+            for (size_t i = 0; i < P && S > 0.0; i++) {
+                acc += c->pat[i].w * D[i];
+                pick = i;
+                if (acc > u) break;
+            }
+            if (S <= 0.0) pick = gsl_rng_uniform_int(rng, P);
+        }
+        if (pick >= P) pick = 0;
+        memcpy(C + k * NFEAT, F + pick * NFEAT, NFEAT * sizeof(double));
+        for (size_t i = 0; i < P; i++) {
+            double d2 = dist2(F + i * NFEAT, C + k * NFEAT);
+            if (k == 0 || d2 < D[i]) D[i] = d2;
+        }
+    }
+    for (int it = 0; it < 20; it++) {
+        bool changed = false;
+        for (size_t i = 0; i < P; i++) {
+            int32_t best = 0;
+            double bd = INFINITY;
+            for (size_t k = 0; k < K; k++) {
+                double d2 = dist2(F + i * NFEAT, C + k * NFEAT);
+                if (d2 < bd) {
+                    bd = d2;
+                    best = (int32_t)k;
+                }
+            }
+            if (it == 0 || assign[i] != best) changed = true;
+            assign[i] = best;
+        }
+        if (!changed) break;
+        double sw[FORA_GBTM_MAX_GROUPS] = {0};
+        double S[FORA_GBTM_MAX_GROUPS * NFEAT] = {0};
+        for (size_t i = 0; i < P; i++) {
+            sw[assign[i]] += c->pat[i].w;
+            for (size_t f = 0; f < NFEAT; f++)
+                S[(size_t)assign[i] * NFEAT + f] += c->pat[i].w * F[i * NFEAT + f];
+        }
+        for (size_t k = 0; k < K; k++)
+            if (sw[k] > 0.0)
+                for (size_t f = 0; f < NFEAT; f++)
+                    C[k * NFEAT + f] = S[k * NFEAT + f] / sw[k];
+    }
+}
+
+/* Parameters from a hard assignment: posteriors 0.8 / 0.2 smoothed, a Poisson
+ * M-step, then a neutral zero inflation. */
+static void init_from_assign(fora__gbtm_ctx_t *c, const int32_t *assign, double *theta)
+{
+    const size_t K = c->K, T = c->T;
+    for (size_t i = 0; i < c->P; i++)
+        for (size_t j = 0; j < K; j++)
+            c->post[i * K + j] = ((size_t)assign[i] == j ? 0.8 : 0.0) + 0.2 / (double)K;
+    fora__gbtm_accumulate(c, true);
+    memset(theta, 0, c->npar * sizeof(double));
+    for (size_t j = 0; j < K; j++) {
+        double sy = 1e-3, se = 1e-3;
+        for (size_t t = 0; t < T; t++) {
+            sy += c->Y[j * T + t];
+            se += c->E[j * T + t];
+        }
+        theta[c->boff[j]] = log(sy / se);
+    }
+    fora__gbtm_mstep(c, theta, true);
+    for (size_t j = 0; j < K; j++) {
+        if (c->model == FORA_GBTM_ZIP) theta[c->zoff[j]] = -1.0;
+        if (c->model == FORA_GBTM_ZIPTAU) theta[c->zoff[j]] = 0.5;
+    }
+}
+
+/* EM from theta; returns the final log-likelihood (NAN on numerical failure). */
+static double run_em(fora__gbtm_ctx_t *c, double *theta, const fora_gbtm_opts_t *o, int *iters,
+                     bool *conv)
+{
+    fora__gbtm_set_params(c, theta);
+    double ll = fora__gbtm_estep(c);
+    *conv = false;
+    *iters = 0;
+    for (int it = 1; it <= o->max_iter; it++) {
+        fora__gbtm_accumulate(c, false);
+        fora__gbtm_mstep(c, theta, false);
+        fora__gbtm_set_params(c, theta);
+        double nl = fora__gbtm_estep(c);
+        *iters = it;
+        if (!isfinite(nl)) return NAN;
+        if (fabs(nl - ll) <= o->tol * fabs(nl)) {
+            *conv = true;
+            return nl;
+        }
+        ll = nl;
+    }
+    return ll;
+}
+
+/* Central-difference Jacobian of the analytic gradient at theta, symmetrised,
+ * into H (npar x npar); g1, g2, th are work arrays of npar. */
+static void fd_hessian(fora__gbtm_ctx_t *c, const double *theta, double *H, double *g1,
+                       double *g2, double *th)
+{
+    const size_t m = c->npar;
+    memcpy(th, theta, m * sizeof(double));
+    for (size_t k = 0; k < m; k++) {
+        double h = 1e-5 * fmax(1.0, fabs(theta[k]));
+        th[k] = theta[k] + h;
+        fora__gbtm_eval(c, th, g1);
+        th[k] = theta[k] - h;
+        fora__gbtm_eval(c, th, g2);
+        th[k] = theta[k];
+        for (size_t l = 0; l < m; l++)
+            H[l * m + k] = (g1[l] - g2[l]) / (2.0 * h);
+    }
+    for (size_t k = 0; k < m; k++)
+        for (size_t l = 0; l < k; l++) {
+            double v = 0.5 * (H[k * m + l] + H[l * m + k]);
+            H[k * m + l] = H[l * m + k] = v;
+        }
+}
+
+static double max_abs(const double *v, size_t m)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < m; k++)
+        s = fmax(s, fabs(v[k]));
+    return s;
+}
+
+typedef struct work {
+    double *g, *g1, *g2, *th, *H, *step, *trial;
+} work_t;
+
+/* Newton steps on the full log-likelihood (FD Hessian of the analytic
+ * gradient) while they increase it; returns the final log-likelihood and sets
+ * *gnorm.  Stops when the information is not positive definite. */
+static double polish(fora__gbtm_ctx_t *c, double *theta, double ll, work_t *w, double *gnorm)
+{
+    const size_t m = c->npar;
+    fora__gbtm_eval(c, theta, w->g);
+    *gnorm = max_abs(w->g, m);
+    for (int it = 0; it < POLISH_STEPS && *gnorm > 1e-9; it++) {
+        fd_hessian(c, theta, w->H, w->g1, w->g2, w->th);
+        for (size_t k = 0; k < m * m; k++)
+            w->H[k] = -w->H[k];
+        gsl_matrix_view A = gsl_matrix_view_array(w->H, m, m);
+        gsl_vector_view gv = gsl_vector_view_array(w->g, m), sv = gsl_vector_view_array(w->step, m);
+        if (gsl_linalg_cholesky_decomp1(&A.matrix) != GSL_SUCCESS) break;
+        if (gsl_linalg_cholesky_solve(&A.matrix, &gv.vector, &sv.vector) != GSL_SUCCESS) break;
+        double f = 1.0, nl = NAN;
+        bool moved = false;
+        for (int h = 0; h < 30; h++, f *= 0.5) {
+            for (size_t k = 0; k < m; k++)
+                w->trial[k] = theta[k] + f * w->step[k];
+            nl = fora__gbtm_eval(c, w->trial, NULL);
+            if (isfinite(nl) && nl >= ll) {
+                moved = true;
+                break;
+            }
+        }
+        if (!moved) break;
+        memcpy(theta, w->trial, m * sizeof(double));
+        double gain = nl - ll;
+        ll = nl;
+        fora__gbtm_eval(c, theta, w->g);
+        *gnorm = max_abs(w->g, m);
+        if (gain < 1e-13 * fabs(ll)) break;
+    }
+    fora__gbtm_eval(c, theta, NULL);
+    return ll;
+}
+
+/* Reorders the groups of theta by increasing mean lambda_j(t) (changes the
+ * layout of c when the orders differ). */
+static void sort_groups(fora__gbtm_ctx_t *c, double *theta, double *tmp)
+{
+    const size_t K = c->K, T = c->T;
+    fora__gbtm_set_params(c, theta);
+    double key[FORA_GBTM_MAX_GROUPS];
+    size_t perm[FORA_GBTM_MAX_GROUPS];
+    for (size_t j = 0; j < K; j++) {
+        key[j] = 0.0;
+        for (size_t t = 0; t < T; t++)
+            key[j] += exp(c->eta[j * T + t]);
+        perm[j] = j;
+    }
+    for (size_t a = 1; a < K; a++) /* insertion sort, stable */
+        for (size_t b = a; b > 0 && key[perm[b]] < key[perm[b - 1]]; b--) {
+            size_t t = perm[b];
+            perm[b] = perm[b - 1];
+            perm[b - 1] = t;
+        }
+    int order[FORA_GBTM_MAX_GROUPS] = {0};
+    size_t boff[FORA_GBTM_MAX_GROUPS] = {0}, zoff[FORA_GBTM_MAX_GROUPS] = {0};
+    size_t idx = K - 1;
+    for (size_t a = 0; a < K; a++) {
+        order[a] = c->order[perm[a]];
+        boff[a] = idx;
+        idx += (size_t)order[a] + 1;
+        if (c->model != FORA_GBTM_POISSON) zoff[a] = idx++;
+    }
+    for (size_t a = 1; a < K; a++)
+        tmp[a - 1] = c->logpi[perm[a]] - c->logpi[perm[0]];
+    for (size_t a = 0; a < K; a++) {
+        size_t j = perm[a];
+        memcpy(tmp + boff[a], theta + c->boff[j], ((size_t)order[a] + 1) * sizeof(double));
+        if (c->model != FORA_GBTM_POISSON) tmp[zoff[a]] = theta[c->zoff[j]];
+    }
+    for (size_t a = 0; a < K; a++) {
+        c->order[a] = order[a];
+        c->boff[a] = boff[a];
+        c->zoff[a] = zoff[a];
+    }
+    memcpy(theta, tmp, c->npar * sizeof(double));
+}
+
+void fora_gbtm_fit_destroy(fora_gbtm_fit_t *f)
+{
+    if (f == NULL) return;
+    if (f->groups != NULL)
+        for (size_t j = 0; j < f->K; j++) {
+            free(f->groups[j].coef);
+            free(f->groups[j].se);
+            free(f->groups[j].lambda);
+            free(f->groups[j].lower);
+            free(f->groups[j].upper);
+            free(f->groups[j].zero_prob);
+        }
+    free(f->groups);
+    free(f->theta);
+    free(f->cov);
+    free(f->posterior);
+    free(f->assigned);
+    free(f);
+}
+
+/* Fills the result from c at theta (sorted, final); cov may be NULL. */
+static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const double *cov,
+                               const fora_gbtm_opts_t *o, fora_gbtm_fit_t *f, fora_diag_t *diag)
+{
+    const size_t K = c->K, T = c->T, n = c->n, m = c->npar;
+    f->theta = malloc(m * sizeof(double));
+    f->groups = calloc(K, sizeof(*f->groups));
+    f->posterior = malloc(n * K * sizeof(double));
+    f->assigned = malloc(n * sizeof(int32_t));
+    double *pw = malloc(c->P * sizeof(double));
+    if (f->theta == NULL || f->groups == NULL || f->posterior == NULL || f->assigned == NULL ||
+        pw == NULL) {
+        free(pw);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory for the fit's results");
+    }
+    memcpy(f->theta, theta, m * sizeof(double));
+    if (cov != NULL) {
+        f->cov = malloc(m * m * sizeof(double));
+        if (f->cov == NULL) {
+            free(pw);
+            return fora_diag_set(diag, FORA_ENOMEM, "out of memory for the fit's results");
+        }
+        memcpy(f->cov, cov, m * m * sizeof(double));
+    }
+    fora__gbtm_set_params(c, theta);
+    f->loglik = fora__gbtm_estep(c);
+    double pi[FORA_GBTM_MAX_GROUPS];
+    for (size_t j = 0; j < K; j++)
+        pi[j] = exp(c->logpi[j]);
+    const double z = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * o->conf);
+    for (size_t j = 0; j < K; j++) {
+        fora_gbtm_group_t *g = &f->groups[j];
+        const size_t nb = (size_t)c->order[j] + 1, b0 = c->boff[j];
+        g->order = c->order[j];
+        g->pi = pi[j];
+        g->coef = malloc(nb * sizeof(double));
+        g->se = malloc(nb * sizeof(double));
+        g->lambda = malloc(T * sizeof(double));
+        g->lower = malloc(T * sizeof(double));
+        g->upper = malloc(T * sizeof(double));
+        g->zero_prob = malloc(T * sizeof(double));
+        if (g->coef == NULL || g->se == NULL || g->lambda == NULL || g->lower == NULL ||
+            g->upper == NULL || g->zero_prob == NULL) {
+            free(pw);
+            return fora_diag_set(diag, FORA_ENOMEM, "out of memory for the fit's results");
+        }
+        for (size_t k = 0; k < nb; k++) {
+            g->coef[k] = theta[b0 + k];
+            g->se[k] = cov != NULL ? sqrt(fmax(cov[(b0 + k) * m + b0 + k], 0.0)) : NAN;
+        }
+        g->zero_coef = c->model != FORA_GBTM_POISSON ? theta[c->zoff[j]] : NAN;
+        g->zero_se = c->model != FORA_GBTM_POISSON && cov != NULL
+                         ? sqrt(fmax(cov[c->zoff[j] * m + c->zoff[j]], 0.0))
+                         : NAN;
+        /* pi_j = softmax: d pi_j / d theta_k = pi_j (delta_jk - pi_k), k = 2..K */
+        if (cov != NULL && K > 1) {
+            double v = 0.0;
+            for (size_t a = 1; a < K; a++)
+                for (size_t b = 1; b < K; b++) {
+                    double ja = pi[j] * ((a == j) - pi[a]), jb = pi[j] * ((b == j) - pi[b]);
+                    v += ja * jb * cov[(a - 1) * m + (b - 1)];
+                }
+            g->pi_se = sqrt(fmax(v, 0.0));
+        } else {
+            g->pi_se = K == 1 ? 0.0 : NAN;
+        }
+        for (size_t t = 0; t < T; t++) {
+            const double *x = c->X + 4 * t, e = c->eta[j * T + t];
+            g->lambda[t] = exp(e);
+            g->zero_prob[t] = c->model == FORA_GBTM_POISSON ? 0.0 : 1.0 / (1.0 + exp(-c->s[j * T + t]));
+            if (cov != NULL) {
+                double v = 0.0;
+                for (size_t k = 0; k < nb; k++)
+                    for (size_t l = 0; l < nb; l++)
+                        v += x[k] * x[l] * cov[(b0 + k) * m + b0 + l];
+                double sd = sqrt(fmax(v, 0.0));
+                g->lower[t] = exp(e - z * sd);
+                g->upper[t] = exp(e + z * sd);
+            } else {
+                g->lower[t] = g->upper[t] = NAN;
+            }
+        }
+    }
+    for (size_t p = 0; p < c->P; p++)
+        pw[p] = c->pat[p].w;
+    fora_gbtm_diagnostics(c->post, pw, c->P, K, pi, f->groups, &f->entropy, &f->entropy_defined);
+    free(pw);
+    for (size_t i = 0; i < n; i++) {
+        const double *p = c->post + (size_t)c->member_pattern[i] * K;
+        memcpy(f->posterior + i * K, p, K * sizeof(double));
+        int32_t best = 0;
+        for (size_t j = 1; j < K; j++)
+            if (p[j] > p[best]) best = (int32_t)j;
+        f->assigned[i] = best;
+    }
+    return FORA_OK;
+}
+
+fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm_opts_t *o,
+                         fora_gbtm_fit_t **out, fora_diag_t *diag)
+{
+    fora__gbtm_ctx_t c;
+    fora_err_t err = fora__gbtm_ctx_init(&c, data, K, o, diag);
+    if (err != FORA_OK) return err;
+    const size_t m = c.npar;
+    fora_gbtm_fit_t *f = calloc(1, sizeof(*f));
+    double *theta = malloc(m * sizeof(double)), *best = malloc(m * sizeof(double));
+    double *F = malloc(c.P * NFEAT * sizeof(double)), *D = malloc(c.P * sizeof(double));
+    int32_t *assign = malloc(c.P * sizeof(int32_t));
+    work_t w = {malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
+                malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
+                malloc(m * m * sizeof(double)), malloc(m * sizeof(double)),
+                malloc(m * sizeof(double))};
+    double *lls = malloc(o->starts * sizeof(double));
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (f == NULL || theta == NULL || best == NULL || F == NULL || D == NULL || assign == NULL ||
+        w.g == NULL || w.g1 == NULL || w.g2 == NULL || w.th == NULL || w.H == NULL ||
+        w.step == NULL || w.trial == NULL || lls == NULL || rng == NULL) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
+        goto out;
+    }
+    gsl_rng_set(rng, (unsigned long)(o->seed * 1000003ULL + K));
+    features(&c, F);
+    f->model = o->model;
+    f->K = K;
+    f->nmembers = c.n;
+    f->nperiods = c.T;
+    f->npatterns = c.P;
+    f->ncells = c.ncells;
+    f->npar = m;
+    f->starts = o->starts;
+
+    double best_ll = -INFINITY, best_gnorm = NAN;
+    bool best_conv = false;
+    int best_iters = 0;
+    for (size_t s = 0; s < o->starts; s++) {
+        if (K == 1) {
+            for (size_t i = 0; i < c.P; i++)
+                assign[i] = 0;
+        } else if (s % 2 == 0) {
+            kmeanspp(&c, F, rng, assign, D);
+        } else {
+            for (size_t i = 0; i < c.P; i++)
+                assign[i] = (int32_t)gsl_rng_uniform_int(rng, K);
+        }
+        init_from_assign(&c, assign, theta);
+        int iters;
+        bool conv;
+        double ll = run_em(&c, theta, o, &iters, &conv);
+        double gnorm = NAN;
+        if (isfinite(ll) && ll >= best_ll - POLISH_WITHIN) {
+            ll = polish(&c, theta, ll, &w, &gnorm);
+            if (!conv && gnorm < 1e-6 * fmax(1.0, c.N)) conv = true;
+        }
+        lls[s] = ll;
+        if (!isfinite(ll)) {
+            f->starts_failed++;
+            continue;
+        }
+        if (ll > best_ll) {
+            best_ll = ll;
+            memcpy(best, theta, m * sizeof(double));
+            best_conv = conv;
+            best_iters = iters;
+            best_gnorm = gnorm;
+        }
+        if (K == 1) { /* one group: every start is the same */
+            f->starts = 1;
+            break;
+        }
+    }
+    if (!isfinite(best_ll)) {
+        err = fora_diag_set(diag, FORA_ENUMERIC,
+                            "every one of %zu starts of the %zu-group %s model failed numerically",
+                            o->starts, K, fora_gbtm_model_name(o->model));
+        goto out;
+    }
+    for (size_t s = 0; s < f->starts; s++)
+        if (isfinite(lls[s]) && lls[s] >= best_ll - AT_BEST) f->starts_at_best++;
+    f->converged = best_conv;
+    f->iterations = best_iters;
+
+    sort_groups(&c, best, theta);
+    fora__gbtm_eval(&c, best, w.g);
+    f->grad_norm = max_abs(w.g, m);
+    (void)best_gnorm;
+    bool have_cov = false;
+    if (o->se) {
+        fd_hessian(&c, best, w.H, w.g1, w.g2, w.th);
+        for (size_t k = 0; k < m * m; k++)
+            w.H[k] = -w.H[k];
+        gsl_matrix_view A = gsl_matrix_view_array(w.H, m, m);
+        have_cov = gsl_linalg_cholesky_decomp1(&A.matrix) == GSL_SUCCESS &&
+                   gsl_linalg_cholesky_invert(&A.matrix) == GSL_SUCCESS;
+        for (size_t k = 0; have_cov && k < m * m; k++)
+            if (!isfinite(w.H[k])) have_cov = false;
+    }
+    f->se_defined = have_cov;
+    if ((err = build_result(&c, best, have_cov ? w.H : NULL, o, f, diag)) != FORA_OK) goto out;
+    f->bic = -2.0 * f->loglik + (double)m * log((double)c.n);
+    f->bic_cells = -2.0 * f->loglik + (double)m * log((double)(c.ncells > 0 ? c.ncells : 1));
+    f->aic = -2.0 * f->loglik + 2.0 * (double)m;
+    *out = f;
+    f = NULL;
+out:
+    fora_gbtm_fit_destroy(f);
+    free(theta);
+    free(best);
+    free(F);
+    free(D);
+    free(assign);
+    free(w.g);
+    free(w.g1);
+    free(w.g2);
+    free(w.th);
+    free(w.H);
+    free(w.step);
+    free(w.trial);
+    free(lls);
+    if (rng != NULL) gsl_rng_free(rng);
+    fora__gbtm_ctx_destroy(&c);
+    return err;
+}
+
+fora_err_t fora_gbtm_loglik(const fora_gbtm_data_t *data, size_t K, const fora_gbtm_opts_t *o,
+                            const double *theta, double *loglik, double *grad, fora_diag_t *diag)
+{
+    fora__gbtm_ctx_t c;
+    fora_err_t err = fora__gbtm_ctx_init(&c, data, K, o, diag);
+    if (err != FORA_OK) return err;
+    *loglik = fora__gbtm_eval(&c, theta, grad);
+    fora__gbtm_ctx_destroy(&c);
+    return FORA_OK;
+}
