@@ -314,6 +314,7 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     c->s = calloc(K * T, sizeof(double));
     c->l0 = calloc(K * T, sizeof(double));
     c->r0 = calloc(K * T, sizeof(double));
+    c->pos = calloc(K * T, sizeof(double));
     c->pref = calloc(K * (T + 1), sizeof(double));
     c->post = calloc(P * K, sizeof(double));
     c->Nj = calloc(K, sizeof(double));
@@ -323,7 +324,7 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     c->R = calloc(K * T, sizeof(double));
     c->diff = calloc(K * (T + 1), sizeof(double));
     if (c->X == NULL || c->logpi == NULL || c->eta == NULL || c->s == NULL || c->l0 == NULL ||
-        c->r0 == NULL || c->pref == NULL || c->post == NULL || c->Nj == NULL || c->W == NULL ||
+        c->r0 == NULL || c->pos == NULL || c->pref == NULL || c->post == NULL || c->Nj == NULL || c->W == NULL ||
         c->Y == NULL || c->E == NULL || c->R == NULL || c->diff == NULL)
         goto nomem;
     for (size_t t = 0; t < T; t++) {
@@ -358,6 +359,7 @@ void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c)
     free(c->s);
     free(c->l0);
     free(c->r0);
+    free(c->pos);
     free(c->pref);
     free(c->post);
     free(c->Nj);
@@ -400,7 +402,7 @@ void fora__gbtm_set_params(fora__gbtm_ctx_t *c, const double *theta)
             if (c->model == FORA_GBTM_POISSON) {
                 l0 = -lam;
             } else {
-                s = c->model == FORA_GBTM_ZIP ? theta[c->zoff[j]] : -theta[c->zoff[j]] * e;
+                s = c->model == FORA_GBTM_ZIP ? theta[c->zoff[j]] : -fora__gbtm_tau(theta[c->zoff[j]]) * e;
                 double la = logaddexp(s, -lam);
                 l0 = la - softplus(s);
                 r0 = exp(s - la);
@@ -409,6 +411,8 @@ void fora__gbtm_set_params(fora__gbtm_ctx_t *c, const double *theta)
             c->s[j * T + t] = s;
             c->l0[j * T + t] = l0;
             c->r0[j * T + t] = r0;
+            /* log f(y > 0, offset 0) - l0 = y eta + pos */
+            c->pos[j * T + t] = c->model == FORA_GBTM_POISSON ? 0.0 : -softplus(s) - lam - l0;
             pref[t + 1] = pref[t] + l0;
         }
     }
@@ -451,10 +455,16 @@ double fora__gbtm_estep(fora__gbtm_ctx_t *c)
             double v = p->lconst;
             for (uint32_t k = 0; k < p->nrun; k++)
                 v += pref[runs[2 * k + 1]] - pref[runs[2 * k]];
+            const double *eta = c->eta + j * T, *pos = c->pos + j * T;
             for (uint32_t k = 0; k < p->ncell; k++) {
+                const fora__gbtm_cell_t *cl = &cells[k];
+                if (cl->off == 0.0) { /* then y > 0: no exp needed */
+                    v += cl->y * eta[cl->t] + pos[cl->t];
+                    continue;
+                }
                 double lf, r;
-                cell_eval(c, j, &cells[k], &lf, &r);
-                v += lf - l0[cells[k].t];
+                cell_eval(c, j, cl, &lf, &r);
+                v += lf - l0[cl->t];
             }
             lj[j] = c->logpi[j] + v;
             if (lj[j] > mx) mx = lj[j];
@@ -498,6 +508,14 @@ void fora__gbtm_accumulate(fora__gbtm_ctx_t *c, bool poisson_only)
                 const fora__gbtm_cell_t *cl = &cells[k];
                 const size_t at = j * T + (size_t)cl->t;
                 double r = 0.0, r0 = 0.0;
+                if (cl->off == 0.0) { /* y > 0: r = 0 */
+                    c->Y[at] += cw * cl->y;
+                    if (zi) {
+                        c->E[at] += cw * c->r0[at];
+                        c->R[at] -= cw * c->r0[at];
+                    }
+                    continue;
+                }
                 if (zi) {
                     double lf;
                     cell_eval(c, j, cl, &lf, &r);
@@ -534,7 +552,8 @@ void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double 
     for (size_t j = 0; j < K; j++) {
         double *gb = grad + c->boff[j];
         const int d = c->order[j];
-        double tau = c->model == FORA_GBTM_ZIPTAU ? theta[c->zoff[j]] : 0.0, gz = 0.0;
+        double tau = c->model == FORA_GBTM_ZIPTAU ? fora__gbtm_tau(theta[c->zoff[j]]) : 0.0;
+        double gz = 0.0;
         for (size_t t = 0; t < T; t++) {
             const size_t at = j * T + t;
             double e = c->eta[at], lam = exp(e);
@@ -552,7 +571,9 @@ void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double 
             for (int k = 0; k <= d; k++)
                 gb[k] += u * x[k];
         }
-        if (c->model != FORA_GBTM_POISSON) grad[c->zoff[j]] = gz;
+        /* ZIP(tau) is parameterised by log tau: d/d log tau = tau d/d tau */
+        if (c->model != FORA_GBTM_POISSON)
+            grad[c->zoff[j]] = c->model == FORA_GBTM_ZIPTAU ? tau * gz : gz;
     }
 }
 
@@ -569,15 +590,15 @@ double fora__gbtm_eval(fora__gbtm_ctx_t *c, const double *theta, double *grad)
 
 /* ---- M-step ----------------------------------------------------------- */
 
-/* The M-step objective of group j at q (b_0..b_d[, tau]) with gradient g and
- * negated Hessian A (m x m) when g != NULL. */
+/* The M-step objective of group j at q (b_0..b_d[, log tau]) with gradient g
+ * and negated Hessian A (m x m) when g != NULL. */
 static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool with_tau,
                       double *g, double *A)
 {
     const size_t T = c->T;
     const int d = c->order[j];
     const size_t m = (size_t)d + 1 + (with_tau ? 1 : 0);
-    double Q = 0.0;
+    double Q = 0.0, tau = with_tau ? fora__gbtm_tau(q[m - 1]) : 0.0;
     if (g != NULL) {
         memset(g, 0, m * sizeof(double));
         memset(A, 0, m * m * sizeof(double));
@@ -593,7 +614,7 @@ static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool
         Q += Y * e - E * lam;
         double u = Y - E * lam, hbb = E * lam, hbt = 0.0, htt = 0.0, ut = 0.0;
         if (with_tau) {
-            double tau = q[m - 1], s = -tau * e, p = logistic(s), W = c->W[at], R = c->R[at];
+            double s = -tau * e, p = logistic(s), W = c->W[at], R = c->R[at];
             Q += R * s - W * softplus(s);
             double a = R - W * p, v = W * p * (1.0 - p);
             u -= tau * a;
@@ -616,6 +637,17 @@ static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool
             g[m - 1] += ut;
             A[(m - 1) * m + m - 1] += htt;
         }
+    }
+    if (with_tau && g != NULL) {
+        /* from tau to kappa = log tau: g_k = tau g_tau, A_kk = tau^2 A_tt - tau g_tau,
+         * A_bk = tau A_bt */
+        const size_t z = m - 1;
+        A[z * m + z] = tau * tau * A[z * m + z] - tau * g[z];
+        for (size_t k = 0; k < z; k++) {
+            A[k * m + z] *= tau;
+            A[z * m + k] *= tau;
+        }
+        g[z] *= tau;
     }
     return Q;
 }

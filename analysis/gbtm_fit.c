@@ -17,7 +17,24 @@
 #define NFEAT 4
 #define AT_BEST 1e-6
 #define POLISH_WITHIN 1.0
+#ifndef POLISH_STEPS
 #define POLISH_STEPS 12
+#endif
+#ifndef CANDIDATES
+#define CANDIDATES 10
+#endif
+#define SHORT_ITERS 30
+
+/* order[] sorted by decreasing ll (insertion sort: a few hundred entries). */
+static void sort_cands(size_t *order, const double *ll, size_t n)
+{
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && ll[order[b]] > ll[order[b - 1]]; b--) {
+            size_t t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+}
 
 /* ---- diagnostics ------------------------------------------------------ */
 
@@ -205,26 +222,26 @@ static void init_from_assign(fora__gbtm_ctx_t *c, const int32_t *assign, double 
     fora__gbtm_mstep(c, theta, true);
     for (size_t j = 0; j < K; j++) {
         if (c->model == FORA_GBTM_ZIP) theta[c->zoff[j]] = -1.0;
-        if (c->model == FORA_GBTM_ZIPTAU) theta[c->zoff[j]] = 0.5;
+        if (c->model == FORA_GBTM_ZIPTAU) theta[c->zoff[j]] = log(0.5);
     }
 }
 
 /* EM from theta; returns the final log-likelihood (NAN on numerical failure). */
-static double run_em(fora__gbtm_ctx_t *c, double *theta, const fora_gbtm_opts_t *o, int *iters,
+static double run_em(fora__gbtm_ctx_t *c, double *theta, int max_iter, double tol, int *iters,
                      bool *conv)
 {
     fora__gbtm_set_params(c, theta);
     double ll = fora__gbtm_estep(c);
     *conv = false;
     *iters = 0;
-    for (int it = 1; it <= o->max_iter; it++) {
+    for (int it = 1; it <= max_iter; it++) {
         fora__gbtm_accumulate(c, false);
         fora__gbtm_mstep(c, theta, false);
         fora__gbtm_set_params(c, theta);
         double nl = fora__gbtm_estep(c);
         *iters = it;
         if (!isfinite(nl)) return NAN;
-        if (fabs(nl - ll) <= o->tol * fabs(nl)) {
+        if (fabs(nl - ll) <= tol * fabs(nl)) {
             *conv = true;
             return nl;
         }
@@ -485,7 +502,8 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
                 malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
                 malloc(m * m * sizeof(double)), malloc(m * sizeof(double)),
                 malloc(m * sizeof(double))};
-    double *lls = malloc(o->starts * sizeof(double));
+    double *lls = malloc(o->starts * sizeof(double)), *cand = NULL, *cll = NULL;
+    size_t *corder = NULL;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (f == NULL || theta == NULL || best == NULL || F == NULL || D == NULL || assign == NULL ||
         w.g == NULL || w.g1 == NULL || w.g2 == NULL || w.th == NULL || w.H == NULL ||
@@ -507,7 +525,17 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     double best_ll = -INFINITY, best_gnorm = NAN;
     bool best_conv = false;
     int best_iters = 0;
-    for (size_t s = 0; s < o->starts; s++) {
+    /* emEM: CANDIDATES x starts short EM runs from k-means++ and random
+     * assignments; the `starts` best of them are run to convergence */
+    const size_t ncand = K == 1 ? 1 : o->starts * CANDIDATES;
+    cand = malloc(ncand * m * sizeof(double));
+    cll = malloc(ncand * sizeof(double));
+    corder = malloc(ncand * sizeof(size_t));
+    if (cand == NULL || cll == NULL || corder == NULL) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
+        goto out;
+    }
+    for (size_t s = 0; s < ncand; s++) {
         if (K == 1) {
             for (size_t i = 0; i < c.P; i++)
                 assign[i] = 0;
@@ -517,10 +545,20 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
             for (size_t i = 0; i < c.P; i++)
                 assign[i] = (int32_t)gsl_rng_uniform_int(rng, K);
         }
-        init_from_assign(&c, assign, theta);
+        init_from_assign(&c, assign, cand + s * m);
         int iters;
         bool conv;
-        double ll = run_em(&c, theta, o, &iters, &conv);
+        cll[s] = run_em(&c, cand + s * m, SHORT_ITERS, o->tol, &iters, &conv);
+        if (!isfinite(cll[s])) cll[s] = -INFINITY;
+        corder[s] = s;
+    }
+    sort_cands(corder, cll, ncand);
+    if (K == 1) f->starts = 1;
+    for (size_t s = 0; s < f->starts; s++) {
+        memcpy(theta, cand + corder[s] * m, m * sizeof(double));
+        int iters;
+        bool conv;
+        double ll = run_em(&c, theta, o->max_iter, o->tol, &iters, &conv);
         double gnorm = NAN;
         if (isfinite(ll) && ll >= best_ll - POLISH_WITHIN) {
             ll = polish(&c, theta, ll, &w, &gnorm);
@@ -537,10 +575,6 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
             best_conv = conv;
             best_iters = iters;
             best_gnorm = gnorm;
-        }
-        if (K == 1) { /* one group: every start is the same */
-            f->starts = 1;
-            break;
         }
     }
     if (!isfinite(best_ll)) {
@@ -591,6 +625,9 @@ out:
     free(w.step);
     free(w.trial);
     free(lls);
+    free(cand);
+    free(cll);
+    free(corder);
     if (rng != NULL) gsl_rng_free(rng);
     fora__gbtm_ctx_destroy(&c);
     return err;

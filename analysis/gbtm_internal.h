@@ -13,6 +13,7 @@
 #define FORA_GBTM_INTERNAL_H
 
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,12 +52,19 @@ typedef struct fora__gbtm_ctx {
     /* working arrays */
     double *logpi;           /* K */
     double *eta, *s, *l0, *r0; /* K x T at the current theta */
+    double *pos;               /* K x T: log f(y, 0) - l0 - y eta for y > 0 */
     double *pref;            /* K x (T+1) prefix sums of l0 */
     double *post;            /* P x K posteriors */
     double *Nj;              /* K: sum of weights x posteriors */
     double *W, *Y, *E, *R;   /* K x T aggregated statistics */
     double *diff;            /* K x (T+1) */
 } fora__gbtm_ctx_t;
+
+/* tau = exp(kappa) of ZIP(tau), as crimCV parameterises it (tau > 0); kappa clamped. */
+static inline double fora__gbtm_tau(double kappa)
+{
+    return exp(kappa > 30.0 ? 30.0 : (kappa < -30.0 ? -30.0 : kappa));
+}
 
 /* Validates data and options for K groups and builds ctx (patterns and work arrays). */
 fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, size_t K,

@@ -204,8 +204,9 @@ static json_t *fit_json(const fora_gbtm_fit_t *f, const table_t *tb, const doubl
             json_object_set_new(go, "zero_logit", num(true, g->zero_coef));
             json_object_set_new(go, "zero_logit_se", num(f->se_defined, g->zero_se));
         } else if (f->model == FORA_GBTM_ZIPTAU) {
-            json_object_set_new(go, "tau", num(true, g->zero_coef));
-            json_object_set_new(go, "tau_se", num(f->se_defined, g->zero_se));
+            json_object_set_new(go, "tau", num(true, exp(g->zero_coef)));
+            json_object_set_new(go, "log_tau", num(true, g->zero_coef));
+            json_object_set_new(go, "log_tau_se", num(f->se_defined, g->zero_se));
         }
         json_object_set_new(go, "trajectory", traj);
         json_array_append_new(groups, go);

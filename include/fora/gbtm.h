@@ -14,13 +14,14 @@
  *                       Poisson; logit p_j = g_j, one constant per group;
  *  - FORA_GBTM_ZIPTAU:  crimCV's ZIP(tau) ("ZIPt"): logit p_jt = -tau_j eta_jt,
  *                       the zero inflation tied to the Poisson linear
- *                       predictor (without the offset), one tau per group.
+ *                       predictor (without the offset), one tau_j > 0 per
+ *                       group, parameterised as crimCV does by log tau_j.
  * The log-likelihood is sum_i log sum_j pi_j prod_{t at risk} f(y_it), with
  * the -log y! terms included (as flexmix and crimCV report it).
  *
  * Parameter vector theta (fora_gbtm_loglik, fora_gbtm_fit_t.theta):
- * theta_2..theta_K, then for each group j in order: b_j0..b_jd, then g_j or
- * tau_j for the ZIP models.  npar is its length.
+ * theta_2..theta_K, then for each group j in order: b_j0..b_jd, then g_j (ZIP)
+ * or log tau_j (ZIPTAU).  npar is its length.
  *
  * Fitting (api-docs/trajectories.md): members with identical counts, mask and
  * offsets are collapsed into weighted patterns; every start runs EM (exact
@@ -98,7 +99,7 @@ typedef struct fora_gbtm_group {
     bool occ_defined;      /* false when avepp or pi is 0 or 1 (occ NAN) */
     double *coef;          /* d+1 coefficients b_j0..b_jd */
     double *se;            /* d+1 standard errors (NAN unless fit->se_defined) */
-    double zero_coef;      /* ZIP: g_j, ZIPTAU: tau_j; NAN for Poisson */
+    double zero_coef;      /* ZIP: g_j, ZIPTAU: log tau_j; NAN for Poisson */
     double zero_se;        /* its standard error (NAN unless se_defined or Poisson) */
     double *lambda;        /* T: exp(eta_jt), the Poisson mean without offset */
     double *lower, *upper; /* T: band of lambda (NAN unless se_defined) */
