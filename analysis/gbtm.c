@@ -687,6 +687,7 @@ static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool wi
         for (int h = 0; h < 40; h++, f *= 0.5) {
             for (size_t k = 0; k < m; k++)
                 trial[k] = q[k] + f * step[k];
+            if (with_tau) trial[m - 1] = fora__gbtm_clamp_kappa(trial[m - 1]);
             double Qt = group_q(c, j, trial, with_tau, NULL, NULL);
             if (isfinite(Qt) && Qt >= Q) {
                 memcpy(q, trial, m * sizeof(double));

@@ -283,8 +283,48 @@ static double max_abs(const double *v, size_t m)
 }
 
 typedef struct work {
-    double *g, *g1, *g2, *th, *H, *step, *trial;
+    double *g, *g1, *g2, *th, *H, *step, *trial, *Rm;
+    size_t *free;
 } work_t;
+
+/* Parameters on the boundary: log tau at its bound, or the logit of a group
+ * whose proportion is below 1e-12.  They are held fixed by the Newton polish
+ * and get no standard error.  Returns the number of free parameters, listed
+ * in free[]. */
+static size_t free_params(const fora__gbtm_ctx_t *c, const double *theta, size_t *free)
+{
+    size_t nf = 0;
+    bool fixed[FORA_GBTM_MAX_GROUPS * 6 + FORA_GBTM_MAX_GROUPS] = {false};
+    fora__gbtm_ctx_t *cc = (fora__gbtm_ctx_t *)c;
+    fora__gbtm_set_params(cc, theta);
+    for (size_t j = 1; j < c->K; j++)
+        if (c->logpi[j] < log(1e-12)) fixed[j - 1] = true;
+    if (c->model == FORA_GBTM_ZIPTAU)
+        for (size_t j = 0; j < c->K; j++)
+            if (fabs(theta[c->zoff[j]]) >= FORA_GBTM_KAPPA_MAX - 1e-9) fixed[c->zoff[j]] = true;
+    for (size_t k = 0; k < c->npar; k++)
+        if (!fixed[k]) free[nf++] = k;
+    return nf;
+}
+
+static void clamp_theta(const fora__gbtm_ctx_t *c, double *theta)
+{
+    if (c->model == FORA_GBTM_ZIPTAU)
+        for (size_t j = 0; j < c->K; j++)
+            theta[c->zoff[j]] = fora__gbtm_clamp_kappa(theta[c->zoff[j]]);
+}
+
+/* Cholesky of the information -H restricted to the free parameters, into
+ * w->Rm (nf x nf); false when it is not positive definite. */
+static bool reduced_chol(const double *H, size_t m, const size_t *free, size_t nf, double *Rm)
+{
+    for (size_t a = 0; a < nf; a++)
+        for (size_t b = 0; b < nf; b++)
+            Rm[a * nf + b] = -H[free[a] * m + free[b]];
+    if (nf == 0) return true;
+    gsl_matrix_view A = gsl_matrix_view_array(Rm, nf, nf);
+    return gsl_linalg_cholesky_decomp1(&A.matrix) == GSL_SUCCESS;
+}
 
 /* Newton steps on the full log-likelihood (FD Hessian of the analytic
  * gradient) while they increase it; returns the final log-likelihood and sets
@@ -296,17 +336,23 @@ static double polish(fora__gbtm_ctx_t *c, double *theta, double ll, work_t *w, d
     *gnorm = max_abs(w->g, m);
     for (int it = 0; it < POLISH_STEPS && *gnorm > 1e-9; it++) {
         fd_hessian(c, theta, w->H, w->g1, w->g2, w->th);
-        for (size_t k = 0; k < m * m; k++)
-            w->H[k] = -w->H[k];
-        gsl_matrix_view A = gsl_matrix_view_array(w->H, m, m);
-        gsl_vector_view gv = gsl_vector_view_array(w->g, m), sv = gsl_vector_view_array(w->step, m);
-        if (gsl_linalg_cholesky_decomp1(&A.matrix) != GSL_SUCCESS) break;
+        size_t nf = free_params(c, theta, w->free);
+        if (nf == 0 || !reduced_chol(w->H, m, w->free, nf, w->Rm)) break;
+        double rg[FORA_GBTM_MAX_GROUPS * 6], rs[FORA_GBTM_MAX_GROUPS * 6];
+        for (size_t a = 0; a < nf; a++)
+            rg[a] = w->g[w->free[a]];
+        gsl_matrix_view A = gsl_matrix_view_array(w->Rm, nf, nf);
+        gsl_vector_view gv = gsl_vector_view_array(rg, nf), sv = gsl_vector_view_array(rs, nf);
         if (gsl_linalg_cholesky_solve(&A.matrix, &gv.vector, &sv.vector) != GSL_SUCCESS) break;
+        memset(w->step, 0, m * sizeof(double));
+        for (size_t a = 0; a < nf; a++)
+            w->step[w->free[a]] = rs[a];
         double f = 1.0, nl = NAN;
         bool moved = false;
         for (int h = 0; h < 30; h++, f *= 0.5) {
             for (size_t k = 0; k < m; k++)
                 w->trial[k] = theta[k] + f * w->step[k];
+            clamp_theta(c, w->trial);
             nl = fora__gbtm_eval(c, w->trial, NULL);
             if (isfinite(nl) && nl >= ll) {
                 moved = true;
@@ -389,6 +435,12 @@ void fora_gbtm_fit_destroy(fora_gbtm_fit_t *f)
     free(f);
 }
 
+/* A standard deviation from a variance; NAN stays NAN. */
+static double sd_of(double v)
+{
+    return isnan(v) ? NAN : sqrt(v > 0.0 ? v : 0.0);
+}
+
 /* Fills the result from c at theta (sorted, final); cov may be NULL. */
 static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const double *cov,
                                const fora_gbtm_opts_t *o, fora_gbtm_fit_t *f, fora_diag_t *diag)
@@ -437,11 +489,11 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
         }
         for (size_t k = 0; k < nb; k++) {
             g->coef[k] = theta[b0 + k];
-            g->se[k] = cov != NULL ? sqrt(fmax(cov[(b0 + k) * m + b0 + k], 0.0)) : NAN;
+            g->se[k] = cov != NULL ? sd_of(cov[(b0 + k) * m + b0 + k]) : NAN;
         }
         g->zero_coef = c->model != FORA_GBTM_POISSON ? theta[c->zoff[j]] : NAN;
         g->zero_se = c->model != FORA_GBTM_POISSON && cov != NULL
-                         ? sqrt(fmax(cov[c->zoff[j] * m + c->zoff[j]], 0.0))
+                         ? sd_of(cov[c->zoff[j] * m + c->zoff[j]])
                          : NAN;
         /* pi_j = softmax: d pi_j / d theta_k = pi_j (delta_jk - pi_k), k = 2..K */
         if (cov != NULL && K > 1) {
@@ -451,7 +503,7 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
                     double ja = pi[j] * ((a == j) - pi[a]), jb = pi[j] * ((b == j) - pi[b]);
                     v += ja * jb * cov[(a - 1) * m + (b - 1)];
                 }
-            g->pi_se = sqrt(fmax(v, 0.0));
+            g->pi_se = sd_of(v);
         } else {
             g->pi_se = K == 1 ? 0.0 : NAN;
         }
@@ -464,7 +516,7 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
                 for (size_t k = 0; k < nb; k++)
                     for (size_t l = 0; l < nb; l++)
                         v += x[k] * x[l] * cov[(b0 + k) * m + b0 + l];
-                double sd = sqrt(fmax(v, 0.0));
+                double sd = sd_of(v);
                 g->lower[t] = exp(e - z * sd);
                 g->upper[t] = exp(e + z * sd);
             } else {
@@ -501,13 +553,14 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     work_t w = {malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
                 malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
                 malloc(m * m * sizeof(double)), malloc(m * sizeof(double)),
-                malloc(m * sizeof(double))};
+                malloc(m * sizeof(double)),     malloc(m * m * sizeof(double)),
+                malloc(m * sizeof(size_t))};
     double *lls = malloc(o->starts * sizeof(double)), *cand = NULL, *cll = NULL;
     size_t *corder = NULL;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (f == NULL || theta == NULL || best == NULL || F == NULL || D == NULL || assign == NULL ||
         w.g == NULL || w.g1 == NULL || w.g2 == NULL || w.th == NULL || w.H == NULL ||
-        w.step == NULL || w.trial == NULL || lls == NULL || rng == NULL) {
+        w.step == NULL || w.trial == NULL || w.Rm == NULL || w.free == NULL || lls == NULL || rng == NULL) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
         goto out;
     }
@@ -594,14 +647,23 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     (void)best_gnorm;
     bool have_cov = false;
     if (o->se) {
+        /* cov = inverse information over the free parameters; NAN elsewhere */
         fd_hessian(&c, best, w.H, w.g1, w.g2, w.th);
+        size_t nf = free_params(&c, best, w.free);
+        have_cov = nf > 0 && reduced_chol(w.H, m, w.free, nf, w.Rm);
+        if (have_cov) {
+            gsl_matrix_view A = gsl_matrix_view_array(w.Rm, nf, nf);
+            have_cov = gsl_linalg_cholesky_invert(&A.matrix) == GSL_SUCCESS;
+        }
         for (size_t k = 0; k < m * m; k++)
-            w.H[k] = -w.H[k];
-        gsl_matrix_view A = gsl_matrix_view_array(w.H, m, m);
-        have_cov = gsl_linalg_cholesky_decomp1(&A.matrix) == GSL_SUCCESS &&
-                   gsl_linalg_cholesky_invert(&A.matrix) == GSL_SUCCESS;
-        for (size_t k = 0; have_cov && k < m * m; k++)
-            if (!isfinite(w.H[k])) have_cov = false;
+            w.H[k] = NAN;
+        for (size_t a = 0; have_cov && a < nf; a++)
+            for (size_t b = 0; b < nf; b++) {
+                double v = w.Rm[a * nf + b];
+                if (!isfinite(v)) have_cov = false;
+                w.H[w.free[a] * m + w.free[b]] = v;
+            }
+        f->boundary = m - nf;
     }
     f->se_defined = have_cov;
     if ((err = build_result(&c, best, have_cov ? w.H : NULL, o, f, diag)) != FORA_OK) goto out;
@@ -624,6 +686,8 @@ out:
     free(w.H);
     free(w.step);
     free(w.trial);
+    free(w.Rm);
+    free(w.free);
     free(lls);
     free(cand);
     free(cll);

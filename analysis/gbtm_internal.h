@@ -60,10 +60,21 @@ typedef struct fora__gbtm_ctx {
     double *diff;            /* K x (T+1) */
 } fora__gbtm_ctx_t;
 
-/* tau = exp(kappa) of ZIP(tau), as crimCV parameterises it (tau > 0); kappa clamped. */
+/* log tau of ZIP(tau) stays in [-KAPPA_MAX, KAPPA_MAX]: tau = e^-30 is 0 for
+ * every purpose (the zero probability is then 1/2), and the fit reports a
+ * parameter at that bound as on the boundary, without a standard error. */
+#define FORA_GBTM_KAPPA_MAX 30.0
+
+static inline double fora__gbtm_clamp_kappa(double kappa)
+{
+    return kappa > FORA_GBTM_KAPPA_MAX ? FORA_GBTM_KAPPA_MAX
+                                       : (kappa < -FORA_GBTM_KAPPA_MAX ? -FORA_GBTM_KAPPA_MAX : kappa);
+}
+
+/* tau = exp(kappa) of ZIP(tau), as crimCV parameterises it (tau > 0). */
 static inline double fora__gbtm_tau(double kappa)
 {
-    return exp(kappa > 30.0 ? 30.0 : (kappa < -30.0 ? -30.0 : kappa));
+    return exp(fora__gbtm_clamp_kappa(kappa));
 }
 
 /* Validates data and options for K groups and builds ctx (patterns and work arrays). */

@@ -126,6 +126,8 @@ typedef struct fora_gbtm_fit {
     size_t starts_failed;     /* starts that ended in a numerical failure */
     size_t starts_at_best;    /* starts whose loglik is within 1e-6 of the best */
     bool se_defined;          /* the observed information was positive definite */
+    size_t boundary;          /* parameters on the boundary (log tau at +-30, a logit of pi < 1e-12):
+                                 held fixed for the information, their se NAN */
     double *theta;            /* npar parameters (layout above) */
     double *cov;              /* npar x npar inverse information (NULL unless se_defined) */
     fora_gbtm_group_t *groups; /* K groups */
