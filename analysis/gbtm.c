@@ -21,6 +21,9 @@
 
 #define ETA_MAX 60.0
 #define ETA_MIN -200.0
+/* Newton iterations per M-step: each one raises Q, so EM stays monotone
+ * (a generalised EM); the M-step need not be solved exactly. */
+#define MSTEP_NEWTON 3
 
 static inline double clamp_eta(double e)
 {
@@ -653,12 +656,23 @@ static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool
 }
 
 /* Damped Newton ascent on group_q from q (updated in place). */
-static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool with_tau)
+static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool with_tau, int max_it)
 {
     const size_t m = (size_t)c->order[j] + 1 + (with_tau ? 1 : 0);
     double g[5], A[25], Ad[25], step[5], trial[5];
-    for (int it = 0; it < 100; it++) {
+    for (int it = 0; it < max_it; it++) {
         double Q = group_q(c, j, q, with_tau, g, A);
+        if (with_tau) {
+            /* log tau at a bound with the gradient pointing out: hold it there */
+            const size_t z = m - 1;
+            if ((q[z] <= -FORA_GBTM_KAPPA_MAX && g[z] < 0) ||
+                (q[z] >= FORA_GBTM_KAPPA_MAX && g[z] > 0)) {
+                for (size_t k = 0; k < m; k++)
+                    A[k * m + z] = A[z * m + k] = 0.0;
+                A[z * m + z] = 1.0;
+                g[z] = 0.0;
+            }
+        }
         double scale = 0.0;
         for (size_t k = 0; k < m; k++)
             scale = fmax(scale, fabs(A[k * m + k]));
@@ -684,7 +698,7 @@ static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool wi
                 step[k] *= 5.0 / maxstep;
         double f = 1.0;
         bool moved = false;
-        for (int h = 0; h < 40; h++, f *= 0.5) {
+        for (int h = 0; h < 25; h++, f *= 0.5) {
             for (size_t k = 0; k < m; k++)
                 trial[k] = q[k] + f * step[k];
             if (with_tau) trial[m - 1] = fora__gbtm_clamp_kappa(trial[m - 1]);
@@ -715,7 +729,7 @@ void fora__gbtm_mstep(fora__gbtm_ctx_t *c, double *theta, bool poisson_init)
         memcpy(q, theta + c->boff[j], nb * sizeof(double));
         bool with_tau = !poisson_init && c->model == FORA_GBTM_ZIPTAU;
         if (with_tau) q[nb] = theta[c->zoff[j]];
-        group_newton(c, j, q, with_tau);
+        group_newton(c, j, q, with_tau, poisson_init ? 100 : MSTEP_NEWTON);
         memcpy(theta + c->boff[j], q, nb * sizeof(double));
         if (with_tau) theta[c->zoff[j]] = q[nb];
         if (!poisson_init && c->model == FORA_GBTM_ZIP) {
