@@ -676,9 +676,10 @@ static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool wi
         double scale = 0.0;
         for (size_t k = 0; k < m; k++)
             scale = fmax(scale, fabs(A[k * m + k]));
-        if (scale == 0.0) return;
+        if (!(scale > 1e-200) || !isfinite(scale)) return;
         bool solved = false;
-        for (double mu = 0.0; mu < 1e6 * scale && !solved; mu = mu == 0.0 ? 1e-10 * scale : mu * 100) {
+        double mu = 0.0;
+        for (int tries = 0; tries < 10 && !solved; tries++, mu = mu == 0.0 ? 1e-10 * scale : mu * 100) {
             memcpy(Ad, A, m * m * sizeof(double));
             for (size_t k = 0; k < m; k++)
                 Ad[k * m + k] += mu;

@@ -226,26 +226,91 @@ static void init_from_assign(fora__gbtm_ctx_t *c, const int32_t *assign, double 
     }
 }
 
-/* EM from theta; returns the final log-likelihood (NAN on numerical failure). */
+static void clamp_theta(const fora__gbtm_ctx_t *c, double *theta);
+
+/* One EM map: out = M(in); returns the log-likelihood at in. */
+static double em_map(fora__gbtm_ctx_t *c, const double *in, double *out)
+{
+    fora__gbtm_set_params(c, in);
+    double ll = fora__gbtm_estep(c);
+    if (!isfinite(ll)) return NAN;
+    fora__gbtm_accumulate(c, false);
+    if (out != in) memcpy(out, in, c->npar * sizeof(double));
+    fora__gbtm_mstep(c, out, false);
+    return ll;
+}
+
+/*
+ * EM from theta, accelerated by SQUAREM (Varadhan & Roland 2008, scheme S3):
+ * two EM maps give r = M(t) - t and v = M(M(t)) - 2 M(t) + t; the
+ * extrapolated point t - 2 a r + a^2 v (a = -|r|/|v| <= -1) is followed by one
+ * stabilising EM map and kept only if its log-likelihood is at least that of
+ * M(t) (else the plain two EM steps are), so the sequence stays monotone.
+ * Stops when the log-likelihood changes by less than tol relative from one
+ * cycle to the next.  Returns the final log-likelihood (NAN on numerical
+ * failure); *iters counts EM maps.
+ */
 static double run_em(fora__gbtm_ctx_t *c, double *theta, int max_iter, double tol, int *iters,
                      bool *conv)
 {
-    fora__gbtm_set_params(c, theta);
-    double ll = fora__gbtm_estep(c);
+    const size_t m = c->npar;
+    double *t1 = malloc(4 * m * sizeof(double));
+    if (t1 == NULL) fora_panic("out of memory");
+    double *t2 = t1 + m, *tp = t2 + m, *tn = tp + m;
+    double prev = NAN, ll = NAN;
     *conv = false;
     *iters = 0;
-    for (int it = 1; it <= max_iter; it++) {
-        fora__gbtm_accumulate(c, false);
-        fora__gbtm_mstep(c, theta, false);
-        fora__gbtm_set_params(c, theta);
-        double nl = fora__gbtm_estep(c);
-        *iters = it;
-        if (!isfinite(nl)) return NAN;
-        if (fabs(nl - ll) <= tol * fabs(nl)) {
-            *conv = true;
-            return nl;
+    while (*iters < max_iter) {
+        double ll0 = em_map(c, theta, t1);
+        (*iters)++;
+        if (!isfinite(ll0)) {
+            ll = NAN;
+            break;
         }
-        ll = nl;
+        ll = ll0;
+        if (isfinite(prev) && fabs(ll0 - prev) <= tol * fabs(ll0)) {
+            *conv = true;
+            break;
+        }
+        prev = ll0;
+        double ll1 = em_map(c, t1, t2);
+        (*iters)++;
+        if (!isfinite(ll1)) {
+            memcpy(theta, t1, m * sizeof(double));
+            continue;
+        }
+        double nr = 0.0, nv = 0.0;
+        for (size_t k = 0; k < m; k++) {
+            double r = t1[k] - theta[k], v = t2[k] - 2.0 * t1[k] + theta[k];
+            nr += r * r;
+            nv += v * v;
+        }
+        bool accepted = false;
+        if (nv > 0.0 && nr > 0.0) {
+            double a = -sqrt(nr / nv);
+            for (int tries = 0; tries < 3 && a <= -1.0 && !accepted; tries++) {
+                for (size_t k = 0; k < m; k++) {
+                    double r = t1[k] - theta[k], v = t2[k] - 2.0 * t1[k] + theta[k];
+                    tp[k] = theta[k] - 2.0 * a * r + a * a * v;
+                }
+                clamp_theta(c, tp);
+                double llp = em_map(c, tp, tn);
+                (*iters)++;
+                if (isfinite(llp) && llp >= ll1) {
+                    memcpy(theta, tn, m * sizeof(double));
+                    accepted = true;
+                } else {
+                    a = a == -1.0 ? 0.0 : 0.5 * (a - 1.0);
+                }
+            }
+        }
+        if (!accepted) memcpy(theta, t2, m * sizeof(double));
+    }
+    free(t1);
+    if (isfinite(ll)) {
+        /* leave c at theta */
+        fora__gbtm_set_params(c, theta);
+        ll = fora__gbtm_estep(c);
     }
     return ll;
 }
