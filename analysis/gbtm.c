@@ -23,7 +23,9 @@
 #define ETA_MIN -200.0
 /* Newton iterations per M-step: each one raises Q, so EM stays monotone
  * (a generalised EM); the M-step need not be solved exactly. */
+#ifndef MSTEP_NEWTON
 #define MSTEP_NEWTON 3
+#endif
 
 static inline double clamp_eta(double e)
 {

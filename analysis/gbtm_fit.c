@@ -15,15 +15,18 @@
 #include "gbtm_internal.h"
 
 #define NFEAT 4
-#define AT_BEST 1e-6
-#define POLISH_WITHIN 1.0
+#define AT_BEST 1e-6 /* relative */
+#define POLISH_WITHIN 0.05
+#define POLISH_TOP 3
 #ifndef POLISH_STEPS
 #define POLISH_STEPS 12
 #endif
 #ifndef CANDIDATES
 #define CANDIDATES 10
 #endif
+#ifndef SHORT_ITERS
 #define SHORT_ITERS 30
+#endif
 
 /* order[] sorted by decreasing ll (insertion sort: a few hundred entries). */
 static void sort_cands(size_t *order, const double *ll, size_t n)
@@ -640,14 +643,14 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     f->npar = m;
     f->starts = o->starts;
 
-    double best_ll = -INFINITY, best_gnorm = NAN;
+    double best_ll = -INFINITY;
     bool best_conv = false;
     int best_iters = 0;
     /* emEM: CANDIDATES x starts short EM runs from k-means++ and random
      * assignments; the `starts` best of them are run to convergence */
     const size_t ncand = K == 1 ? 1 : o->starts * CANDIDATES;
     cand = malloc(ncand * m * sizeof(double));
-    cll = malloc(ncand * sizeof(double));
+    cll = calloc(ncand, sizeof(double));
     corder = malloc(ncand * sizeof(size_t));
     if (cand == NULL || cll == NULL || corder == NULL) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
@@ -672,29 +675,52 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     }
     sort_cands(corder, cll, ncand);
     if (K == 1) f->starts = 1;
+    /* full EM from each of the `starts` best candidates, kept in place */
+    int *siters = calloc(f->starts, sizeof(int));
+    bool *sconv = calloc(f->starts, sizeof(bool));
+    if (siters == NULL || sconv == NULL) {
+        free(siters);
+        free(sconv);
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
+        goto out;
+    }
     for (size_t s = 0; s < f->starts; s++) {
-        memcpy(theta, cand + corder[s] * m, m * sizeof(double));
-        int iters;
-        bool conv;
-        double ll = run_em(&c, theta, o->max_iter, o->tol, &iters, &conv);
-        double gnorm = NAN;
-        if (isfinite(ll) && ll >= best_ll - POLISH_WITHIN) {
-            ll = polish(&c, theta, ll, &w, &gnorm);
-            if (!conv && gnorm < 1e-6 * fmax(1.0, c.N)) conv = true;
-        }
-        lls[s] = ll;
-        if (!isfinite(ll)) {
-            f->starts_failed++;
-            continue;
-        }
-        if (ll > best_ll) {
-            best_ll = ll;
-            memcpy(best, theta, m * sizeof(double));
-            best_conv = conv;
-            best_iters = iters;
-            best_gnorm = gnorm;
+        double *th = cand + corder[s] * m;
+        lls[s] = run_em(&c, th, o->max_iter, o->tol, &siters[s], &sconv[s]);
+        if (!isfinite(lls[s])) f->starts_failed++;
+    }
+    /* Newton polish of the POLISH_TOP best ends within POLISH_WITHIN of the best */
+    size_t *ord = malloc(f->starts * sizeof(size_t));
+    if (ord == NULL) {
+        free(siters);
+        free(sconv);
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
+        goto out;
+    }
+    for (size_t s = 0; s < f->starts; s++) {
+        ord[s] = s;
+        if (!isfinite(lls[s])) lls[s] = -INFINITY;
+    }
+    sort_cands(ord, lls, f->starts);
+    double em_best = lls[ord[0]];
+    for (size_t r = 0; r < f->starts && r < POLISH_TOP && isfinite(em_best); r++) {
+        size_t s = ord[r];
+        if (!(lls[s] >= em_best - POLISH_WITHIN)) break;
+        double gnorm = NAN, *th = cand + corder[s] * m;
+        lls[s] = polish(&c, th, lls[s], &w, &gnorm);
+        if (!sconv[s] && gnorm < 1e-6 * fmax(1.0, c.N)) sconv[s] = true;
+    }
+    for (size_t s = 0; s < f->starts; s++) {
+        if (isfinite(lls[s]) && lls[s] > best_ll) {
+            best_ll = lls[s];
+            memcpy(best, cand + corder[s] * m, m * sizeof(double));
+            best_conv = sconv[s];
+            best_iters = siters[s];
         }
     }
+    free(siters);
+    free(sconv);
+    free(ord);
     if (!isfinite(best_ll)) {
         err = fora_diag_set(diag, FORA_ENUMERIC,
                             "every one of %zu starts of the %zu-group %s model failed numerically",
@@ -702,14 +728,13 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
         goto out;
     }
     for (size_t s = 0; s < f->starts; s++)
-        if (isfinite(lls[s]) && lls[s] >= best_ll - AT_BEST) f->starts_at_best++;
+        if (isfinite(lls[s]) && lls[s] >= best_ll - AT_BEST * fabs(best_ll)) f->starts_at_best++;
     f->converged = best_conv;
     f->iterations = best_iters;
 
     sort_groups(&c, best, theta);
     fora__gbtm_eval(&c, best, w.g);
     f->grad_norm = max_abs(w.g, m);
-    (void)best_gnorm;
     bool have_cov = false;
     if (o->se) {
         /* cov = inverse information over the free parameters; NAN elsewhere */
