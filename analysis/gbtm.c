@@ -188,12 +188,6 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
         if (c->model != FORA_GBTM_POISSON) c->zoff[j] = idx++;
     }
     c->npar = idx;
-    if (d->nmembers < c->npar)
-        return fora_diag_set(diag, FORA_EINVAL,
-                             "%zu members are fewer than the %zu parameters of a %zu-group %s "
-                             "model",
-                             d->nmembers, c->npar, K, fora_gbtm_model_name(o->model));
-
     const size_t T = c->T, n = c->n;
     for (size_t t = 0; t < T; t++)
         if (!isfinite(d->time[t]))

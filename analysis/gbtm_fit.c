@@ -614,6 +614,13 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     fora_err_t err = fora__gbtm_ctx_init(&c, data, K, o, diag);
     if (err != FORA_OK) return err;
     const size_t m = c.npar;
+    if (c.n < m) {
+        err = fora_diag_set(diag, FORA_EINVAL,
+                            "%zu members are fewer than the %zu parameters of a %zu-group %s model",
+                            c.n, m, K, fora_gbtm_model_name(o->model));
+        fora__gbtm_ctx_destroy(&c);
+        return err;
+    }
     fora_gbtm_fit_t *f = calloc(1, sizeof(*f));
     double *theta = malloc(m * sizeof(double)), *best = malloc(m * sizeof(double));
     double *F = malloc(c.P * NFEAT * sizeof(double)), *D = malloc(c.P * sizeof(double));
