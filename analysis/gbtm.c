@@ -138,6 +138,31 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size, bool *ok)
     return q;
 }
 
+/* The working arrays of c (sized by K, T and P). */
+static fora_err_t alloc_work(fora__gbtm_ctx_t *c)
+{
+    const size_t K = c->K, T = c->T, P = c->P;
+    c->logpi = calloc(K, sizeof(double));
+    c->eta = calloc(K * T, sizeof(double));
+    c->s = calloc(K * T, sizeof(double));
+    c->l0 = calloc(K * T, sizeof(double));
+    c->r0 = calloc(K * T, sizeof(double));
+    c->pos = calloc(K * T, sizeof(double));
+    c->pref = calloc(K * (T + 1), sizeof(double));
+    c->post = calloc(P * K, sizeof(double));
+    c->Nj = calloc(K, sizeof(double));
+    c->W = calloc(K * T, sizeof(double));
+    c->Y = calloc(K * T, sizeof(double));
+    c->E = calloc(K * T, sizeof(double));
+    c->R = calloc(K * T, sizeof(double));
+    c->diff = calloc(K * (T + 1), sizeof(double));
+    if (c->logpi == NULL || c->eta == NULL || c->s == NULL || c->l0 == NULL || c->r0 == NULL ||
+        c->pos == NULL || c->pref == NULL || c->post == NULL || c->Nj == NULL || c->W == NULL ||
+        c->Y == NULL || c->E == NULL || c->R == NULL || c->diff == NULL)
+        return FORA_ENOMEM;
+    return FORA_OK;
+}
+
 fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, size_t K,
                                const fora_gbtm_opts_t *o, fora_diag_t *diag)
 {
@@ -308,24 +333,7 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     c->P = P;
 
     c->X = calloc(T * 4, sizeof(double));
-    c->logpi = calloc(K, sizeof(double));
-    c->eta = calloc(K * T, sizeof(double));
-    c->s = calloc(K * T, sizeof(double));
-    c->l0 = calloc(K * T, sizeof(double));
-    c->r0 = calloc(K * T, sizeof(double));
-    c->pos = calloc(K * T, sizeof(double));
-    c->pref = calloc(K * (T + 1), sizeof(double));
-    c->post = calloc(P * K, sizeof(double));
-    c->Nj = calloc(K, sizeof(double));
-    c->W = calloc(K * T, sizeof(double));
-    c->Y = calloc(K * T, sizeof(double));
-    c->E = calloc(K * T, sizeof(double));
-    c->R = calloc(K * T, sizeof(double));
-    c->diff = calloc(K * (T + 1), sizeof(double));
-    if (c->X == NULL || c->logpi == NULL || c->eta == NULL || c->s == NULL || c->l0 == NULL ||
-        c->r0 == NULL || c->pos == NULL || c->pref == NULL || c->post == NULL || c->Nj == NULL || c->W == NULL ||
-        c->Y == NULL || c->E == NULL || c->R == NULL || c->diff == NULL)
-        goto nomem;
+    if (c->X == NULL || alloc_work(c) != FORA_OK) goto nomem;
     for (size_t t = 0; t < T; t++) {
         double x = d->time[t];
         c->X[4 * t] = 1.0;
@@ -344,6 +352,63 @@ out:
     free(cells);
     if (err != FORA_OK) fora__gbtm_ctx_destroy(c);
     return err;
+}
+
+
+fora_err_t fora__gbtm_ctx_subsample(const fora__gbtm_ctx_t *c, size_t nsample, gsl_rng *rng,
+                                    fora__gbtm_ctx_t *sub, fora_diag_t *diag)
+{
+    memset(sub, 0, sizeof(*sub));
+    double *cnt = calloc(c->P, sizeof(double));
+    if (cnt == NULL) return fora_diag_set(diag, FORA_ENOMEM, "out of memory for a subsample");
+    for (size_t k = 0; k < nsample; k++)
+        cnt[c->member_pattern[gsl_rng_uniform_int(rng, c->n)]] += 1.0;
+    size_t P = 0, nr = 0, nc = 0;
+    for (size_t p = 0; p < c->P; p++)
+        if (cnt[p] > 0) {
+            P++;
+            nr += c->pat[p].nrun;
+            nc += c->pat[p].ncell;
+        }
+    sub->model = c->model;
+    sub->K = c->K;
+    sub->T = c->T;
+    sub->P = P;
+    sub->npar = c->npar;
+    memcpy(sub->order, c->order, sizeof(c->order));
+    memcpy(sub->boff, c->boff, sizeof(c->boff));
+    memcpy(sub->zoff, c->zoff, sizeof(c->zoff));
+    sub->n = nsample;
+    sub->N = (double)nsample;
+    sub->X = malloc(c->T * 4 * sizeof(double));
+    sub->pat = calloc(P > 0 ? P : 1, sizeof(*sub->pat));
+    sub->runs = malloc((2 * nr + 2) * sizeof(*sub->runs));
+    sub->cells = malloc((nc + 1) * sizeof(*sub->cells));
+    if (sub->X == NULL || sub->pat == NULL || sub->runs == NULL || sub->cells == NULL ||
+        alloc_work(sub) != FORA_OK) {
+        free(cnt);
+        fora__gbtm_ctx_destroy(sub);
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory for a subsample");
+    }
+    memcpy(sub->X, c->X, c->T * 4 * sizeof(double));
+    size_t q = 0;
+    nr = nc = 0;
+    for (size_t p = 0; p < c->P; p++) {
+        if (cnt[p] == 0) continue;
+        fora__gbtm_pattern_t *d = &sub->pat[q++];
+        *d = c->pat[p];
+        d->w = cnt[p];
+        memcpy(sub->runs + 2 * nr, c->runs + 2 * (size_t)c->pat[p].run0,
+               2 * (size_t)d->nrun * sizeof(*sub->runs));
+        memcpy(sub->cells + nc, c->cells + c->pat[p].cell0, (size_t)d->ncell * sizeof(*sub->cells));
+        d->run0 = (uint32_t)nr;
+        d->cell0 = (uint32_t)nc;
+        nr += d->nrun;
+        nc += d->ncell;
+        sub->ncells += (int64_t)d->ncount * (int64_t)d->w;
+    }
+    free(cnt);
+    return FORA_OK;
 }
 
 void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c)

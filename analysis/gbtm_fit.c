@@ -15,6 +15,10 @@
 #include "gbtm_internal.h"
 
 #define NFEAT 4
+/* above this many members the short runs of the starts use a subsample */
+#ifndef SUBSAMPLE
+#define SUBSAMPLE 5000
+#endif
 #define AT_BEST 1e-6 /* relative */
 #define POLISH_WITHIN 0.05
 #define POLISH_TOP 3
@@ -633,6 +637,8 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     double *lls = malloc(o->starts * sizeof(double)), *cand = NULL, *cll = NULL;
     size_t *corder = NULL;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    fora__gbtm_ctx_t sub;
+    bool have_sub = false;
     if (f == NULL || theta == NULL || best == NULL || F == NULL || D == NULL || assign == NULL ||
         w.g == NULL || w.g1 == NULL || w.g2 == NULL || w.th == NULL || w.H == NULL ||
         w.step == NULL || w.trial == NULL || w.Rm == NULL || w.free == NULL || lls == NULL || rng == NULL) {
@@ -640,7 +646,15 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
         goto out;
     }
     gsl_rng_set(rng, (unsigned long)(o->seed * 1000003ULL + K));
-    features(&c, F);
+    /* on large data the short runs use a subsample of SUBSAMPLE members */
+    fora__gbtm_ctx_t *cs = &c;
+    if (c.n > SUBSAMPLE && K > 1) {
+        if ((err = fora__gbtm_ctx_subsample(&c, SUBSAMPLE, rng, &sub, diag)) != FORA_OK) goto out;
+        have_sub = true;
+        cs = &sub;
+        f->subsample = SUBSAMPLE;
+    }
+    features(cs, F);
     f->model = o->model;
     f->K = K;
     f->nmembers = c.n;
@@ -665,18 +679,18 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     }
     for (size_t s = 0; s < ncand; s++) {
         if (K == 1) {
-            for (size_t i = 0; i < c.P; i++)
+            for (size_t i = 0; i < cs->P; i++)
                 assign[i] = 0;
         } else if (s % 2 == 0) {
-            kmeanspp(&c, F, rng, assign, D);
+            kmeanspp(cs, F, rng, assign, D);
         } else {
-            for (size_t i = 0; i < c.P; i++)
+            for (size_t i = 0; i < cs->P; i++)
                 assign[i] = (int32_t)gsl_rng_uniform_int(rng, K);
         }
-        init_from_assign(&c, assign, cand + s * m);
+        init_from_assign(cs, assign, cand + s * m);
         int iters;
         bool conv;
-        cll[s] = run_em(&c, cand + s * m, SHORT_ITERS, o->tol, &iters, &conv);
+        cll[s] = run_em(cs, cand + s * m, SHORT_ITERS, o->tol, &iters, &conv);
         if (!isfinite(cll[s])) cll[s] = -INFINITY;
         corder[s] = s;
     }
@@ -790,6 +804,7 @@ out:
     free(cll);
     free(corder);
     if (rng != NULL) gsl_rng_free(rng);
+    if (have_sub) fora__gbtm_ctx_destroy(&sub);
     fora__gbtm_ctx_destroy(&c);
     return err;
 }

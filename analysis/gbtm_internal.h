@@ -81,6 +81,11 @@ static inline double fora__gbtm_tau(double kappa)
 fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, size_t K,
                                const fora_gbtm_opts_t *o, fora_diag_t *diag);
 void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c);
+/* A context for nsample members drawn uniformly with replacement from c's
+ * members (patterns weighted by how often they were drawn); member_pattern is
+ * NULL.  Used for the short runs of the starts on large data. */
+fora_err_t fora__gbtm_ctx_subsample(const fora__gbtm_ctx_t *c, size_t nsample, gsl_rng *rng,
+                                    fora__gbtm_ctx_t *sub, fora_diag_t *diag);
 
 /* Computes eta, s, l0, r0, pref and logpi from theta. */
 void fora__gbtm_set_params(fora__gbtm_ctx_t *c, const double *theta);

@@ -124,7 +124,8 @@ typedef struct fora_gbtm_fit {
     double grad_norm;         /* max |gradient| at the reported parameters */
     size_t starts;            /* starts run */
     size_t starts_failed;     /* starts that ended in a numerical failure */
-    size_t starts_at_best;    /* starts whose loglik is within 1e-6 of the best */
+    size_t starts_at_best;    /* starts whose loglik is within 1e-6 (relative) of the best */
+    size_t subsample;         /* members in the subsample of the short runs (0: all) */
     bool se_defined;          /* the observed information was positive definite */
     size_t boundary;          /* parameters on the boundary (log tau at +-30, a logit of pi < 1e-12):
                                  held fixed for the information, their se NAN */
