@@ -152,13 +152,14 @@ static fora_err_t alloc_work(fora__gbtm_ctx_t *c)
     c->post = calloc(P * K, sizeof(double));
     c->Nj = calloc(K, sizeof(double));
     c->W = calloc(K * T, sizeof(double));
-    c->Y = calloc(K * T, sizeof(double));
+    c->Ym = calloc(K * 4, sizeof(double));
+    c->beta = calloc(K * 4, sizeof(double));
     c->E = calloc(K * T, sizeof(double));
     c->R = calloc(K * T, sizeof(double));
     c->diff = calloc(K * (T + 1), sizeof(double));
     if (c->logpi == NULL || c->eta == NULL || c->s == NULL || c->l0 == NULL || c->r0 == NULL ||
         c->pos == NULL || c->pref == NULL || c->post == NULL || c->Nj == NULL || c->W == NULL ||
-        c->Y == NULL || c->E == NULL || c->R == NULL || c->diff == NULL)
+        c->Ym == NULL || c->beta == NULL || c->E == NULL || c->R == NULL || c->diff == NULL)
         return FORA_ENOMEM;
     return FORA_OK;
 }
@@ -341,6 +342,15 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
         c->X[4 * t + 2] = x * x;
         c->X[4 * t + 3] = x * x * x;
     }
+    for (size_t p = 0; p < c->P; p++) {
+        fora__gbtm_pattern_t *pt = &c->pat[p];
+        for (uint32_t k = 0; k < pt->ncell; k++) {
+            const fora__gbtm_cell_t *cl = &c->cells[pt->cell0 + k];
+            for (int q = 0; q < 4; q++)
+                pt->S[q] += cl->y * c->X[4 * (size_t)cl->t + (size_t)q];
+            if (cl->off != 0.0) pt->noff++;
+        }
+    }
     goto out;
 nomem:
     err = fora_diag_set(diag, FORA_ENOMEM, "out of memory preparing %zu members x %zu periods", n,
@@ -428,7 +438,8 @@ void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c)
     free(c->post);
     free(c->Nj);
     free(c->W);
-    free(c->Y);
+    free(c->Ym);
+    free(c->beta);
     free(c->E);
     free(c->R);
     free(c->diff);
@@ -455,6 +466,8 @@ void fora__gbtm_set_params(fora__gbtm_ctx_t *c, const double *theta)
         const double *b = theta + c->boff[j];
         const int d = c->order[j];
         double *pref = c->pref + j * (T + 1);
+        for (int k = 0; k < 4; k++)
+            c->beta[j * 4 + (size_t)k] = k <= d ? b[k] : 0.0;
         pref[0] = 0.0;
         for (size_t t = 0; t < T; t++) {
             const double *x = c->X + 4 * t;
@@ -507,6 +520,7 @@ static inline void cell_eval(const fora__gbtm_ctx_t *c, size_t j, const fora__gb
 double fora__gbtm_estep(fora__gbtm_ctx_t *c)
 {
     const size_t K = c->K, T = c->T;
+    const bool poisson = c->model == FORA_GBTM_POISSON;
     double ll = 0.0, lj[FORA_GBTM_MAX_GROUPS];
     for (size_t i = 0; i < c->P; i++) {
         const fora__gbtm_pattern_t *p = &c->pat[i];
@@ -519,17 +533,22 @@ double fora__gbtm_estep(fora__gbtm_ctx_t *c)
             double v = p->lconst;
             for (uint32_t k = 0; k < p->nrun; k++)
                 v += pref[runs[2 * k + 1]] - pref[runs[2 * k]];
+            /* sum of y eta over the cells, from the pattern's moments */
+            const double *b = c->beta + j * 4;
+            v += b[0] * p->S[0] + b[1] * p->S[1] + b[2] * p->S[2] + b[3] * p->S[3];
             const double *eta = c->eta + j * T, *pos = c->pos + j * T;
+            if (poisson && p->noff == 0) goto done; /* log f - l0 = y eta: nothing more */
             for (uint32_t k = 0; k < p->ncell; k++) {
                 const fora__gbtm_cell_t *cl = &cells[k];
                 if (cl->off == 0.0) { /* then y > 0: no exp needed */
-                    v += cl->y * eta[cl->t] + pos[cl->t];
+                    v += pos[cl->t];
                     continue;
                 }
                 double lf, r;
                 cell_eval(c, j, cl, &lf, &r);
-                v += lf - l0[cl->t];
+                v += lf - l0[cl->t] - cl->y * eta[cl->t];
             }
+        done:
             lj[j] = c->logpi[j] + v;
             if (lj[j] > mx) mx = lj[j];
         }
@@ -550,7 +569,7 @@ void fora__gbtm_accumulate(fora__gbtm_ctx_t *c, bool poisson_only)
     const size_t K = c->K, T = c->T;
     const bool zi = !poisson_only && c->model != FORA_GBTM_POISSON;
     memset(c->Nj, 0, K * sizeof(double));
-    memset(c->Y, 0, K * T * sizeof(double));
+    memset(c->Ym, 0, K * 4 * sizeof(double));
     memset(c->E, 0, K * T * sizeof(double));
     memset(c->R, 0, K * T * sizeof(double));
     memset(c->diff, 0, K * (T + 1) * sizeof(double));
@@ -568,12 +587,15 @@ void fora__gbtm_accumulate(fora__gbtm_ctx_t *c, bool poisson_only)
                 diff[runs[2 * k]] += cw;
                 diff[runs[2 * k + 1]] -= cw;
             }
+            double *ym = c->Ym + j * 4;
+            for (int q = 0; q < 4; q++)
+                ym[q] += cw * p->S[q];
+            if (!zi && p->noff == 0) continue;
             for (uint32_t k = 0; k < p->ncell; k++) {
                 const fora__gbtm_cell_t *cl = &cells[k];
                 const size_t at = j * T + (size_t)cl->t;
                 double r = 0.0, r0 = 0.0;
                 if (cl->off == 0.0) { /* y > 0: r = 0 */
-                    c->Y[at] += cw * cl->y;
                     if (zi) {
                         c->E[at] += cw * c->r0[at];
                         c->R[at] -= cw * c->r0[at];
@@ -585,7 +607,6 @@ void fora__gbtm_accumulate(fora__gbtm_ctx_t *c, bool poisson_only)
                     cell_eval(c, j, cl, &lf, &r);
                     r0 = c->r0[at];
                 }
-                c->Y[at] += cw * cl->y;
                 c->E[at] += cw * ((1.0 - r) * exp(cl->off) - (1.0 - r0));
                 c->R[at] += cw * (r - r0);
             }
@@ -616,12 +637,14 @@ void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double 
     for (size_t j = 0; j < K; j++) {
         double *gb = grad + c->boff[j];
         const int d = c->order[j];
+        for (int k = 0; k <= d; k++)
+            gb[k] = c->Ym[j * 4 + (size_t)k]; /* sum of y x^k */
         double tau = c->model == FORA_GBTM_ZIPTAU ? fora__gbtm_tau(theta[c->zoff[j]]) : 0.0;
         double gz = 0.0;
         for (size_t t = 0; t < T; t++) {
             const size_t at = j * T + t;
             double e = c->eta[at], lam = exp(e);
-            double u = c->Y[at] - c->E[at] * lam;
+            double u = -c->E[at] * lam;
             if (c->model != FORA_GBTM_POISSON) {
                 double a = c->R[at] - c->W[at] * logistic(c->s[at]);
                 if (c->model == FORA_GBTM_ZIP) {
@@ -674,9 +697,9 @@ static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool
         for (int k = 0; k <= d; k++)
             e += q[k] * x[k];
         e = clamp_eta(e);
-        double lam = exp(e), Y = c->Y[at], E = c->E[at];
-        Q += Y * e - E * lam;
-        double u = Y - E * lam, hbb = E * lam, hbt = 0.0, htt = 0.0, ut = 0.0;
+        double lam = exp(e), E = c->E[at];
+        Q -= E * lam;
+        double u = -E * lam, hbb = E * lam, hbt = 0.0, htt = 0.0, ut = 0.0;
         if (with_tau) {
             double s = -tau * e, p = logistic(s), W = c->W[at], R = c->R[at];
             Q += R * s - W * softplus(s);
@@ -701,6 +724,11 @@ static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool
             g[m - 1] += ut;
             A[(m - 1) * m + m - 1] += htt;
         }
+    }
+    /* the counts' part sum_t Y_t eta_t, from the moments */
+    for (int k = 0; k <= d; k++) {
+        Q += q[k] * c->Ym[j * 4 + (size_t)k];
+        if (g != NULL) g[k] += c->Ym[j * 4 + (size_t)k];
     }
     if (with_tau && g != NULL) {
         /* from tau to kappa = log tau: g_k = tau g_tau, A_kk = tau^2 A_tt - tau g_tau,

@@ -220,10 +220,9 @@ static void init_from_assign(fora__gbtm_ctx_t *c, const int32_t *assign, double 
     memset(theta, 0, c->npar * sizeof(double));
     for (size_t j = 0; j < K; j++) {
         double sy = 1e-3, se = 1e-3;
-        for (size_t t = 0; t < T; t++) {
-            sy += c->Y[j * T + t];
+        sy += c->Ym[j * 4];
+        for (size_t t = 0; t < T; t++)
             se += c->E[j * T + t];
-        }
         theta[c->boff[j]] = log(sy / se);
     }
     fora__gbtm_mstep(c, theta, true);

@@ -28,6 +28,8 @@ typedef struct fora__gbtm_pattern {
     uint32_t cell0;  /* first special cell */
     uint32_t ncell;  /* special cells */
     int32_t ncount;  /* at-risk cells */
+    uint32_t noff;   /* special cells with a nonzero offset */
+    double S[4];     /* sum over its cells of y x^k, k = 0..3 */
 } fora__gbtm_pattern_t;
 
 typedef struct fora__gbtm_cell {
@@ -56,7 +58,9 @@ typedef struct fora__gbtm_ctx {
     double *pref;            /* K x (T+1) prefix sums of l0 */
     double *post;            /* P x K posteriors */
     double *Nj;              /* K: sum of weights x posteriors */
-    double *W, *Y, *E, *R;   /* K x T aggregated statistics */
+    double *beta;            /* K x 4: b_j0..b_jd, zero above d */
+    double *Ym;              /* K x 4: sum_i w_i post_ij S_i (the counts' moments) */
+    double *W, *E, *R;       /* K x T aggregated statistics */
     double *diff;            /* K x (T+1) */
 } fora__gbtm_ctx_t;
 
