@@ -552,14 +552,17 @@ double fora__gbtm_estep(fora__gbtm_ctx_t *c)
             lj[j] = c->logpi[j] + v;
             if (lj[j] > mx) mx = lj[j];
         }
-        double sum = 0.0;
+        /* terms below e^-40 of the largest do not change the sum in double */
+        double sum = 0.0, *w = c->post + i * K;
+        for (size_t j = 0; j < K; j++) {
+            double dlt = lj[j] - mx;
+            w[j] = dlt < -40.0 ? 0.0 : exp(dlt);
+            sum += w[j];
+        }
+        ll += p->w * (mx + log(sum));
+        const double inv = 1.0 / sum;
         for (size_t j = 0; j < K; j++)
-            sum += exp(lj[j] - mx);
-        double lse = mx + log(sum);
-        ll += p->w * lse;
-        double *w = c->post + i * K;
-        for (size_t j = 0; j < K; j++)
-            w[j] = exp(lj[j] - lse);
+            w[j] *= inv;
     }
     return ll;
 }
