@@ -186,8 +186,7 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
                                  FORA_GBTM_MAX_ORDER);
         c->order[j] = dd;
     }
-    if (o->model != FORA_GBTM_POISSON && o->model != FORA_GBTM_ZIP &&
-        o->model != FORA_GBTM_ZIPTAU)
+    if (o->model != FORA_GBTM_POISSON && o->model != FORA_GBTM_ZIP && o->model != FORA_GBTM_ZIPTAU)
         return fora_diag_set(diag, FORA_EINVAL, "unknown model %d", (int)o->model);
     if (o->starts < 1 || o->starts > FORA_GBTM_MAX_STARTS)
         return fora_diag_set(diag, FORA_EINVAL, "starts %zu out of range 1..%d", o->starts,
@@ -244,9 +243,9 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
                     goto out;
                 }
                 if (!isfinite(ov)) {
-                    err = fora_diag_set(diag, FORA_EINVAL,
-                                        "member %zu, period %zu: offset is not finite", i + 1,
-                                        t + 1);
+                    err =
+                        fora_diag_set(diag, FORA_EINVAL,
+                                      "member %zu, period %zu: offset is not finite", i + 1, t + 1);
                     goto out;
                 }
                 r->ncount++;
@@ -323,7 +322,8 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
             pt->nrun = r->nrun;
             pt->cell0 = (uint32_t)pc;
             pt->ncell = r->ncell;
-            memcpy(c->runs + 2 * pr, runs + 2 * (size_t)r->run0, 2 * (size_t)r->nrun * sizeof(*runs));
+            memcpy(c->runs + 2 * pr, runs + 2 * (size_t)r->run0,
+                   2 * (size_t)r->nrun * sizeof(*runs));
             memcpy(c->cells + pc, cells + r->cell0, (size_t)r->ncell * sizeof(*cells));
             pr += r->nrun;
             pc += r->ncell;
@@ -353,8 +353,8 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     }
     goto out;
 nomem:
-    err = fora_diag_set(diag, FORA_ENOMEM, "out of memory preparing %zu members x %zu periods", n,
-                        T);
+    err =
+        fora_diag_set(diag, FORA_ENOMEM, "out of memory preparing %zu members x %zu periods", n, T);
 out:
     free(reps);
     free(keys);
@@ -363,7 +363,6 @@ out:
     if (err != FORA_OK) fora__gbtm_ctx_destroy(c);
     return err;
 }
-
 
 fora_err_t fora__gbtm_ctx_subsample(const fora__gbtm_ctx_t *c, size_t nsample, gsl_rng *rng,
                                     fora__gbtm_ctx_t *sub, fora_diag_t *diag)
@@ -479,7 +478,8 @@ void fora__gbtm_set_params(fora__gbtm_ctx_t *c, const double *theta)
             if (c->model == FORA_GBTM_POISSON) {
                 l0 = -lam;
             } else {
-                s = c->model == FORA_GBTM_ZIP ? theta[c->zoff[j]] : -fora__gbtm_tau(theta[c->zoff[j]]) * e;
+                s = c->model == FORA_GBTM_ZIP ? theta[c->zoff[j]]
+                                              : -fora__gbtm_tau(theta[c->zoff[j]]) * e;
                 double la = logaddexp(s, -lam);
                 l0 = la - softplus(s);
                 r0 = exp(s - la);
@@ -771,7 +771,8 @@ static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool wi
         if (!(scale > 1e-200) || !isfinite(scale)) return;
         bool solved = false;
         double mu = 0.0;
-        for (int tries = 0; tries < 10 && !solved; tries++, mu = mu == 0.0 ? 1e-10 * scale : mu * 100) {
+        for (int tries = 0; tries < 10 && !solved;
+             tries++, mu = mu == 0.0 ? 1e-10 * scale : mu * 100) {
             memcpy(Ad, A, m * m * sizeof(double));
             for (size_t k = 0; k < m; k++)
                 Ad[k * m + k] += mu;

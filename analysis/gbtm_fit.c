@@ -323,8 +323,8 @@ static double run_em(fora__gbtm_ctx_t *c, double *theta, int max_iter, double to
 
 /* Central-difference Jacobian of the analytic gradient at theta, symmetrised,
  * into H (npar x npar); g1, g2, th are work arrays of npar. */
-static void fd_hessian(fora__gbtm_ctx_t *c, const double *theta, double *H, double *g1,
-                       double *g2, double *th)
+static void fd_hessian(fora__gbtm_ctx_t *c, const double *theta, double *H, double *g1, double *g2,
+                       double *th)
 {
     const size_t m = c->npar;
     memcpy(th, theta, m * sizeof(double));
@@ -405,7 +405,7 @@ static double polish(fora__gbtm_ctx_t *c, double *theta, double ll, work_t *w, d
     const size_t m = c->npar;
     fora__gbtm_eval(c, theta, w->g);
     *gnorm = max_abs(w->g, m);
-    for (int it = 0; it < POLISH_STEPS && *gnorm > 1e-9; it++) {
+    for (int it = 0; it<POLISH_STEPS && * gnorm> 1e-9; it++) {
         fd_hessian(c, theta, w->H, w->g1, w->g2, w->th);
         size_t nf = free_params(c, theta, w->free);
         if (nf == 0 || !reduced_chol(w->H, m, w->free, nf, w->Rm)) break;
@@ -581,7 +581,8 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
         for (size_t t = 0; t < T; t++) {
             const double *x = c->X + 4 * t, e = c->eta[j * T + t];
             g->lambda[t] = exp(e);
-            g->zero_prob[t] = c->model == FORA_GBTM_POISSON ? 0.0 : 1.0 / (1.0 + exp(-c->s[j * T + t]));
+            g->zero_prob[t] =
+                c->model == FORA_GBTM_POISSON ? 0.0 : 1.0 / (1.0 + exp(-c->s[j * T + t]));
             if (cov != NULL) {
                 double v = 0.0;
                 for (size_t k = 0; k < nb; k++)
@@ -628,11 +629,10 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     double *theta = malloc(m * sizeof(double)), *best = malloc(m * sizeof(double));
     double *F = malloc(c.P * NFEAT * sizeof(double)), *D = malloc(c.P * sizeof(double));
     int32_t *assign = malloc(c.P * sizeof(int32_t));
-    work_t w = {malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
-                malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
-                malloc(m * m * sizeof(double)), malloc(m * sizeof(double)),
-                malloc(m * sizeof(double)),     malloc(m * m * sizeof(double)),
-                malloc(m * sizeof(size_t))};
+    work_t w = {
+        malloc(m * sizeof(double)), malloc(m * sizeof(double)),     malloc(m * sizeof(double)),
+        malloc(m * sizeof(double)), malloc(m * m * sizeof(double)), malloc(m * sizeof(double)),
+        malloc(m * sizeof(double)), malloc(m * m * sizeof(double)), malloc(m * sizeof(size_t))};
     double *lls = malloc(o->starts * sizeof(double)), *cand = NULL, *cll = NULL;
     size_t *corder = NULL;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -640,7 +640,8 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
     bool have_sub = false;
     if (f == NULL || theta == NULL || best == NULL || F == NULL || D == NULL || assign == NULL ||
         w.g == NULL || w.g1 == NULL || w.g2 == NULL || w.th == NULL || w.H == NULL ||
-        w.step == NULL || w.trial == NULL || w.Rm == NULL || w.free == NULL || lls == NULL || rng == NULL) {
+        w.step == NULL || w.trial == NULL || w.Rm == NULL || w.free == NULL || lls == NULL ||
+        rng == NULL) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
         goto out;
     }

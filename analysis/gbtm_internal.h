@@ -21,15 +21,15 @@
 #include "fora/gbtm.h"
 
 typedef struct fora__gbtm_pattern {
-    double w;        /* members with this pattern */
-    double lconst;   /* -sum log y! over its cells */
-    uint32_t run0;   /* first run (index into runs / 2) */
-    uint32_t nrun;   /* runs */
-    uint32_t cell0;  /* first special cell */
-    uint32_t ncell;  /* special cells */
-    int32_t ncount;  /* at-risk cells */
-    uint32_t noff;   /* special cells with a nonzero offset */
-    double S[4];     /* sum over its cells of y x^k, k = 0..3 */
+    double w;       /* members with this pattern */
+    double lconst;  /* -sum log y! over its cells */
+    uint32_t run0;  /* first run (index into runs / 2) */
+    uint32_t nrun;  /* runs */
+    uint32_t cell0; /* first special cell */
+    uint32_t ncell; /* special cells */
+    int32_t ncount; /* at-risk cells */
+    uint32_t noff;  /* special cells with a nonzero offset */
+    double S[4];    /* sum over its cells of y x^k, k = 0..3 */
 } fora__gbtm_pattern_t;
 
 typedef struct fora__gbtm_cell {
@@ -52,16 +52,16 @@ typedef struct fora__gbtm_ctx {
     double N;       /* members */
     int64_t ncells; /* at-risk cells */
     /* working arrays */
-    double *logpi;           /* K */
+    double *logpi;             /* K */
     double *eta, *s, *l0, *r0; /* K x T at the current theta */
     double *pos;               /* K x T: log f(y, 0) - l0 - y eta for y > 0 */
-    double *pref;            /* K x (T+1) prefix sums of l0 */
-    double *post;            /* P x K posteriors */
-    double *Nj;              /* K: sum of weights x posteriors */
-    double *beta;            /* K x 4: b_j0..b_jd, zero above d */
-    double *Ym;              /* K x 4: sum_i w_i post_ij S_i (the counts' moments) */
-    double *W, *E, *R;       /* K x T aggregated statistics */
-    double *diff;            /* K x (T+1) */
+    double *pref;              /* K x (T+1) prefix sums of l0 */
+    double *post;              /* P x K posteriors */
+    double *Nj;                /* K: sum of weights x posteriors */
+    double *beta;              /* K x 4: b_j0..b_jd, zero above d */
+    double *Ym;                /* K x 4: sum_i w_i post_ij S_i (the counts' moments) */
+    double *W, *E, *R;         /* K x T aggregated statistics */
+    double *diff;              /* K x (T+1) */
 } fora__gbtm_ctx_t;
 
 /* log tau of ZIP(tau) stays in [-KAPPA_MAX, KAPPA_MAX]: tau = e^-30 is 0 for
@@ -71,8 +71,9 @@ typedef struct fora__gbtm_ctx {
 
 static inline double fora__gbtm_clamp_kappa(double kappa)
 {
-    return kappa > FORA_GBTM_KAPPA_MAX ? FORA_GBTM_KAPPA_MAX
-                                       : (kappa < -FORA_GBTM_KAPPA_MAX ? -FORA_GBTM_KAPPA_MAX : kappa);
+    return kappa > FORA_GBTM_KAPPA_MAX
+               ? FORA_GBTM_KAPPA_MAX
+               : (kappa < -FORA_GBTM_KAPPA_MAX ? -FORA_GBTM_KAPPA_MAX : kappa);
 }
 
 /* tau = exp(kappa) of ZIP(tau), as crimCV parameterises it (tau > 0). */
@@ -99,7 +100,8 @@ double fora__gbtm_estep(fora__gbtm_ctx_t *c);
 void fora__gbtm_accumulate(fora__gbtm_ctx_t *c, bool poisson_only);
 /* The gradient of the log-likelihood from the aggregated statistics (Fisher's identity). */
 void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double *grad);
-/* loglik (and gradient when grad != NULL) at theta: set_params + estep (+ accumulate + gradient). */
+/* loglik (and gradient when grad != NULL) at theta: set_params + estep (+ accumulate + gradient).
+ */
 double fora__gbtm_eval(fora__gbtm_ctx_t *c, const double *theta, double *grad);
 /* The M-step: new proportions and group parameters from the aggregated statistics.
  * poisson_init fits only the Poisson part (for starts). */

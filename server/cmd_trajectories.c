@@ -45,8 +45,8 @@ static const char trajectories_usage[] =
     "4 no such file, 12 every start failed numerically.\n";
 
 typedef struct table {
-    double *y;  /* n x T */
-    char **ids; /* n */
+    double *y;      /* n x T */
+    char **ids;     /* n */
     char **periods; /* T column names */
     size_t n, T, cap;
 } table_t;
@@ -187,19 +187,19 @@ static json_t *fit_json(const fora_gbtm_fit_t *f, const table_t *tb, const doubl
         const fora_gbtm_group_t *g = &f->groups[j];
         json_t *traj = json_array();
         for (size_t t = 0; t < f->nperiods; t++)
-            json_array_append_new(
-                traj, json_pack("{s:s, s:f, s:o, s:o, s:o, s:o}", "period", tb->periods[t], "time",
-                                time[t], "lambda", num(true, g->lambda[t]), "lower",
-                                num(f->se_defined, g->lower[t]), "upper",
-                                num(f->se_defined, g->upper[t]), "zero_prob",
-                                num(true, g->zero_prob[t])));
-        json_t *go = json_pack(
-            "{s:I, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "group", (json_int_t)(j + 1), "order",
-            g->order, "pi", num(true, g->pi), "pi_se", num(f->se_defined || f->K == 1, g->pi_se),
-            "assigned_share", num(true, g->assigned_share), "avepp",
-            num(g->avepp_defined, g->avepp), "occ", num(g->occ_defined, g->occ), "coef",
-            num_array(g->coef, (size_t)g->order + 1, true), "se",
-            num_array(g->se, (size_t)g->order + 1, f->se_defined));
+            json_array_append_new(traj, json_pack("{s:s, s:f, s:o, s:o, s:o, s:o}", "period",
+                                                  tb->periods[t], "time", time[t], "lambda",
+                                                  num(true, g->lambda[t]), "lower",
+                                                  num(f->se_defined, g->lower[t]), "upper",
+                                                  num(f->se_defined, g->upper[t]), "zero_prob",
+                                                  num(true, g->zero_prob[t])));
+        json_t *go = json_pack("{s:I, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "group",
+                               (json_int_t)(j + 1), "order", g->order, "pi", num(true, g->pi),
+                               "pi_se", num(f->se_defined || f->K == 1, g->pi_se), "assigned_share",
+                               num(true, g->assigned_share), "avepp",
+                               num(g->avepp_defined, g->avepp), "occ", num(g->occ_defined, g->occ),
+                               "coef", num_array(g->coef, (size_t)g->order + 1, true), "se",
+                               num_array(g->se, (size_t)g->order + 1, f->se_defined));
         if (f->model == FORA_GBTM_ZIP) {
             json_object_set_new(go, "zero_logit", num(true, g->zero_coef));
             json_object_set_new(go, "zero_logit_se", num(f->se_defined, g->zero_se));
@@ -215,18 +215,16 @@ static json_t *fit_json(const fora_gbtm_fit_t *f, const table_t *tb, const doubl
         "{s:I, s:f, s:I, s:f, s:f, s:f, s:f, s:o, s:b, s:i, s:f, s:I, s:I, s:I, s:b, s:I, s:o}",
         "K", (json_int_t)f->K, "loglik", f->loglik, "npar", (json_int_t)f->npar, "bic", f->bic,
         "bic_members", f->bic, "bic_person_periods", f->bic_cells, "aic", f->aic, "entropy",
-        num(f->entropy_defined, f->entropy), "converged", f->converged, "iterations",
-        f->iterations, "grad_norm", f->grad_norm, "starts", (json_int_t)f->starts,
-        "starts_at_best", (json_int_t)f->starts_at_best, "starts_failed",
-        (json_int_t)f->starts_failed, "se_defined", f->se_defined, "patterns",
-        (json_int_t)f->npatterns, "groups", groups);
+        num(f->entropy_defined, f->entropy), "converged", f->converged, "iterations", f->iterations,
+        "grad_norm", f->grad_norm, "starts", (json_int_t)f->starts, "starts_at_best",
+        (json_int_t)f->starts_at_best, "starts_failed", (json_int_t)f->starts_failed, "se_defined",
+        f->se_defined, "patterns", (json_int_t)f->npatterns, "groups", groups);
     if (o != NULL && members) {
         json_t *ms = json_array();
         for (size_t i = 0; i < f->nmembers; i++)
-            json_array_append_new(
-                ms, json_pack("{s:s, s:I, s:o}", "id", tb->ids[i], "group",
-                              (json_int_t)(f->assigned[i] + 1),
-                              "posterior", num_array(f->posterior + i * f->K, f->K, true)));
+            json_array_append_new(ms, json_pack("{s:s, s:I, s:o}", "id", tb->ids[i], "group",
+                                                (json_int_t)(f->assigned[i] + 1), "posterior",
+                                                num_array(f->posterior + i * f->K, f->K, true)));
         json_object_set_new(o, "members", ms);
     }
     return o;
@@ -301,9 +299,8 @@ static int cmd_fit(int argc, char **argv)
             else if (strcmp(optarg, "ziptau") == 0)
                 go.model = FORA_GBTM_ZIPTAU;
             else
-                return fora_cli_usage_error("trajectories",
-                                            "--model must be poisson, zip or ziptau, not \"%s\"",
-                                            optarg);
+                return fora_cli_usage_error(
+                    "trajectories", "--model must be poisson, zip or ziptau, not \"%s\"", optarg);
             break;
         case OPT_ORDER:
             if (!fora_cli_parse_int("trajectories", "order", optarg, 0, FORA_GBTM_MAX_ORDER, &v))
@@ -365,8 +362,8 @@ static int cmd_fit(int argc, char **argv)
     json_t *fits = json_array();
     json_t *tv = num_array(time, tb.T, true);
     doc = json_pack("{s:s, s:s, s:i, s:I, s:I, s:{s:s, s:o}, s:I, s:o}", "file", path, "model",
-                    fora_gbtm_model_name(go.model), "order", go.order, "members",
-                    (json_int_t)tb.n, "periods", (json_int_t)tb.T, "time", "basis",
+                    fora_gbtm_model_name(go.model), "order", go.order, "members", (json_int_t)tb.n,
+                    "periods", (json_int_t)tb.T, "time", "basis",
                     "x = (p - (T-1)/2) / ((T-1)/2), p = 0..T-1; eta = b0 + b1 x + b2 x^2 + b3 x^3",
                     "values", tv, "seed", (json_int_t)go.seed, "fits", fits);
     if (doc == NULL) {

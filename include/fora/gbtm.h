@@ -110,30 +110,30 @@ typedef struct fora_gbtm_group {
 typedef struct fora_gbtm_fit {
     fora_gbtm_model_t model;
     size_t K, nmembers, nperiods;
-    size_t npatterns;         /* distinct members after collapsing */
-    int64_t ncells;           /* at-risk cells (person-periods) */
-    double loglik;            /* at the best start */
-    size_t npar;              /* length of theta */
-    double bic;               /* -2 loglik + npar log(nmembers): the BIC (smaller is better) */
-    double bic_cells;         /* -2 loglik + npar log(ncells) */
-    double aic;               /* -2 loglik + 2 npar */
-    double entropy;           /* relative entropy 1 - sum -w log w / (n log K) */
-    bool entropy_defined;     /* false for K = 1 */
-    bool converged;           /* the best start met tol (or the gradient test) */
-    int iterations;           /* EM iterations of the best start */
-    double grad_norm;         /* max |gradient| at the reported parameters */
-    size_t starts;            /* starts run */
-    size_t starts_failed;     /* starts that ended in a numerical failure */
-    size_t starts_at_best;    /* starts whose loglik is within 1e-6 (relative) of the best */
-    size_t subsample;         /* members in the subsample of the short runs (0: all) */
-    bool se_defined;          /* the observed information was positive definite */
-    size_t boundary;          /* parameters on the boundary (log tau at +-30, a logit of pi < 1e-12):
-                                 held fixed for the information, their se NAN */
-    double *theta;            /* npar parameters (layout above) */
-    double *cov;              /* npar x npar inverse information (NULL unless se_defined) */
+    size_t npatterns;      /* distinct members after collapsing */
+    int64_t ncells;        /* at-risk cells (person-periods) */
+    double loglik;         /* at the best start */
+    size_t npar;           /* length of theta */
+    double bic;            /* -2 loglik + npar log(nmembers): the BIC (smaller is better) */
+    double bic_cells;      /* -2 loglik + npar log(ncells) */
+    double aic;            /* -2 loglik + 2 npar */
+    double entropy;        /* relative entropy 1 - sum -w log w / (n log K) */
+    bool entropy_defined;  /* false for K = 1 */
+    bool converged;        /* the best start met tol (or the gradient test) */
+    int iterations;        /* EM iterations of the best start */
+    double grad_norm;      /* max |gradient| at the reported parameters */
+    size_t starts;         /* starts run */
+    size_t starts_failed;  /* starts that ended in a numerical failure */
+    size_t starts_at_best; /* starts whose loglik is within 1e-6 (relative) of the best */
+    size_t subsample;      /* members in the subsample of the short runs (0: all) */
+    bool se_defined;       /* the observed information was positive definite */
+    size_t boundary;       /* parameters on the boundary (log tau at +-30, a logit of pi < 1e-12):
+                              held fixed for the information, their se NAN */
+    double *theta;         /* npar parameters (layout above) */
+    double *cov;           /* npar x npar inverse information (NULL unless se_defined) */
     fora_gbtm_group_t *groups; /* K groups */
-    double *posterior;        /* n x K posterior probabilities, row-major */
-    int32_t *assigned;        /* n: the group of largest posterior (first on ties) */
+    double *posterior;         /* n x K posterior probabilities, row-major */
+    int32_t *assigned;         /* n: the group of largest posterior (first on ties) */
 } fora_gbtm_fit_t;
 
 void fora_gbtm_opts_init(fora_gbtm_opts_t *opts);
