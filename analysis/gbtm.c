@@ -24,7 +24,7 @@
 /* Newton iterations per M-step: each one raises Q, so EM stays monotone
  * (a generalised EM); the M-step need not be solved exactly. */
 #ifndef MSTEP_NEWTON
-#define MSTEP_NEWTON 3
+#define MSTEP_NEWTON 1
 #endif
 
 static inline double clamp_eta(double e)
@@ -704,8 +704,10 @@ static double group_q(const fora__gbtm_ctx_t *c, size_t j, const double *q, bool
         Q -= E * lam;
         double u = -E * lam, hbb = E * lam, hbt = 0.0, htt = 0.0, ut = 0.0;
         if (with_tau) {
-            double s = -tau * e, p = logistic(s), W = c->W[at], R = c->R[at];
-            Q += R * s - W * softplus(s);
+            /* logistic and softplus from one exp */
+            double s = -tau * e, ex = exp(-fabs(s)), W = c->W[at], R = c->R[at];
+            double p = s >= 0 ? 1.0 / (1.0 + ex) : ex / (1.0 + ex);
+            Q += R * s - W * (fmax(s, 0.0) + log1p(ex));
             double a = R - W * p, v = W * p * (1.0 - p);
             u -= tau * a;
             ut = -a * e;
