@@ -24,15 +24,17 @@
  * or log tau_j (ZIPTAU).  npar is its length.
  *
  * Fitting (api-docs/trajectories.md): members with identical counts, mask and
- * offsets are collapsed into weighted patterns; every start runs EM (exact
- * M-step: a Newton solve of the weighted Poisson or ZIP(tau) problem per
- * group on period-aggregated sufficient statistics; ZIP's zero probability in
- * closed form) until the relative change of the log-likelihood is below
- * opts.tol, then Newton steps on the full likelihood (analytic gradient,
- * finite-difference Hessian) polish it.  Starts alternate between k-means++
- * clusterings of summary features (log mean count, slope, onset, last active
- * period) and random assignments; the best log-likelihood is kept and the
- * starts within 1e-6 of it are counted.  Groups are reported by increasing
+ * offsets are collapsed into weighted patterns; EM (one damped Newton step
+ * per M-step on period-aggregated sufficient statistics, ZIP's zero
+ * probability in closed form) is accelerated by SQUAREM and run until the
+ * relative change of the log-likelihood is below opts.tol; Newton steps on
+ * the full likelihood (analytic gradient, finite-difference Hessian) polish
+ * the best ends.  Starts (emEM): 10 x opts.starts short runs of 30 EM maps
+ * from k-means++ clusterings of summary features (log mean count, slope,
+ * onset, last active period) and random assignments, on a subsample of 5000
+ * members when there are more; the opts.starts best are run to convergence
+ * on all members.  The best log-likelihood is kept and the starts within
+ * 1e-6 (relative) of it are counted.  Groups are reported by increasing
  * mean of lambda_j(t) over the periods.
  *
  * Standard errors come from the inverse observed information: the

@@ -83,6 +83,21 @@ for fit in doc["fits"]:
 sys.exit(1 if bad else 0)
 PYEOF
 
+# ZIP (constant zero inflation) nests Poisson (p -> 0): its optimum can only be higher
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --model zip \
+    --order 3 --groups 1-3 --starts 5 --quiet
+echo "$OUT" >"$TMP/zip.json"
+python3 - "$TMP/zip.json" "$TMP/fora_o3.json" <<'PYEOF'
+import json, sys
+z = {f["K"]: f for f in json.load(open(sys.argv[1]))["fits"]}
+p = {f["K"]: f for f in json.load(open(sys.argv[2]))["fits"]}
+for K in (1, 2, 3):
+    assert z[K]["loglik"] >= p[K]["loglik"] - 1e-6, (K, z[K]["loglik"], p[K]["loglik"])
+    assert z[K]["npar"] == p[K]["npar"] + K and z[K]["converged"]
+    assert all(-30 < g["zero_logit"] < 30 for g in z[K]["groups"])
+    print("zip K %d: %.3f >= poisson %.3f" % (K, z[K]["loglik"], p[K]["loglik"]))
+PYEOF
+
 # --members: one posterior row per member, summing to 1
 expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --groups 3 --starts 2 \
     --members --quiet
