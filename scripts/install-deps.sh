@@ -10,7 +10,7 @@ packages=(
     libexpat1-dev zlib1g-dev
     postgresql-15 postgresql-client-15
     curl python3 clang-format
-    r-base-core r-cran-survival
+    r-base-core r-cran-survival r-cran-flexmix
     python3-networkx python3-scipy
 )
 
