@@ -26,13 +26,17 @@ It
     headers must be present, and a JSON body must match the documented
     schema (Draft 2020-12, with the spec's $refs resolved into components);
     an error's `detail` must name what the test expects;
+  * asks every GET route for CSV (Accept: text/csv): the routes that document
+    text/csv answer a table with one row per item, the others stay JSON;
   * fails unless every documented (path, method, status) was seen.
 
 Needs python3-yaml and python3-jsonschema (Debian).
 """
 import argparse
 import copy
+import csv
 import http.client
+import io
 import json
 import os
 import re
@@ -206,6 +210,11 @@ def check(spec, srv, method, tpl, path=None, query=None, token=None, want=None, 
             want_root = "graphml" if "graphml" in ctype else "gexf"
             if not root.tag.endswith(want_root) or len(root) == 0:
                 fail(f"{where}: root element {root.tag} with {len(root)} children")
+    elif ctype == "text/csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+        if not rows or any(len(r) != len(rows[0]) for r in rows):
+            fail(f"{where}: CSV without a header or with ragged rows")
+        parsed = rows
     else:
         if not data:
             fail(f"{where}: empty body")
@@ -361,6 +370,22 @@ def run(args):
             hs, _, hb = srv.request("HEAD", build_url(tpl, pp, None), tok)
             if hs != success or hb:
                 fail(f"HEAD {tpl}: {hs}, {len(hb)} body bytes")
+
+        # CSV: list answers as a table (one row per item), every other answer stays JSON
+        if method == "GET" and success == 200:
+            _, _, doc = check(spec, srv, method, tpl, pp, None, tok, want=200)
+            st, h, table = check(spec, srv, method, tpl, pp, None, tok, want=200,
+                                 headers={"Accept": "text/csv"})
+            documented = "text/csv" in op["responses"]["200"].get("content", {})
+            got_csv = h.get("content-type", "").startswith("text/csv")
+            if documented != got_csv:
+                fail(f"GET {tpl} with Accept: text/csv gave {h.get('content-type')}")
+            elif got_csv and isinstance(doc, dict) and table is not None:
+                if len(table) - 1 != len(doc.get("items", [])):
+                    fail(f"GET {tpl} as CSV: {len(table) - 1} rows for {len(doc['items'])} items")
+                if doc["items"] and not set(doc["items"][0]) & set(
+                        c.split(".")[0] for c in table[0]):
+                    fail(f"GET {tpl} as CSV: header {table[0][:5]} does not name the item fields")
 
         # every query parameter: values the spec allows pass, others are a 400 naming it
         # (the other parameters keep the answers small: the full ones were checked above)

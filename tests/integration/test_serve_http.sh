@@ -70,6 +70,15 @@ expect_exit 0 "$fora" recompute --quiet --forum beer
 curl -s -D "$TMP/h3" -o /dev/null "$base/v1/forums/beer/summary"
 tag2=$(grep -i '^etag:' "$TMP/h3" | cut -d' ' -f2 | tr -d '\r')
 [ "$tag2" != "$tag" ] || fail "a new run kept the old ETag"
+# answers come from the result cache until the forum's data or runs change
+curl -s -o "$TMP/c1" "$base/v1/forums/beer/members?limit=7"
+curl -s -o "$TMP/c2" "$base/v1/forums/beer/members?limit=7"
+cmp -s "$TMP/c1" "$TMP/c2" || fail "cached answer differs"
+curl -s -o "$TMP/m0" "$base/metrics"
+grep -q '^fora_result_cache_requests_total{outcome="hit"} [1-9]' "$TMP/m0" || fail "no cache hit"
+sql "UPDATE forums SET data_version = data_version + 1 WHERE name = 'beer'" >/dev/null
+OUT=$(curl -s "$base/v1/forums/beer/members?limit=7")
+[ "$(json "d['run']['stale']")" = True ] || fail "a cached answer hid new data: $OUT"
 
 # gzip when asked (and only then), same document once decompressed
 curl -s -D "$TMP/hz" -o "$TMP/bz" -H 'Accept-Encoding: gzip' "$base/v1/forums/beer/members?limit=100"
@@ -78,6 +87,15 @@ curl -s -o "$TMP/bp" "$base/v1/forums/beer/members?limit=100"
 [ "$(gzip -dc "$TMP/bz" | cmp - "$TMP/bp" && echo same)" = same ] || fail "gzip body differs"
 curl -s -D "$TMP/hq" -o /dev/null -H 'Accept-Encoding: gzip;q=0' "$base/v1/forums/beer/members?limit=100"
 ! grep -qi '^content-encoding' "$TMP/hq" || fail "gzip;q=0 must not be compressed"
+
+# CSV when asked, for list routes; JSON otherwise
+curl -s -D "$TMP/hcsv" -o "$TMP/csv" -H 'Accept: text/csv' "$base/v1/forums/beer/keyplayers?method=kpp_neg"
+grep -qi '^content-type: text/csv' "$TMP/hcsv" || fail "no CSV: $(cat "$TMP/hcsv")"
+python3 -c 'import csv,sys; r = list(csv.DictReader(open(sys.argv[1]))); assert [int(x["rank"]) for x in r] == list(range(1, 21)) and all(x["member.ext_id"] for x in r), r[0]' "$TMP/csv" ||
+    fail "CSV: $(head -2 "$TMP/csv")"
+[ "$(wc -l <"$TMP/csv")" = 21 ] || fail "CSV rows"
+curl -s -D "$TMP/hcsv2" -o /dev/null -H 'Accept: text/csv' "$base/v1/forums/beer/summary"
+grep -qi '^content-type: application/json' "$TMP/hcsv2" || fail "summary is not tabular"
 
 # HEAD: headers only
 curl -s -I -o "$TMP/hh" "$base/v1/forums/beer"
@@ -104,11 +122,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$base/v1/forums/beer")
 curl -s -o "$TMP/m" "$base/metrics"
 grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="304"} 1$' "$TMP/m" ||
     fail "304 not counted: $(grep summary "$TMP/m" | head -5)"
-grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="200"} 3$' "$TMP/m" ||
+grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="200"} 4$' "$TMP/m" ||
     fail "200s not counted: $(grep summary "$TMP/m" | head -5)"
 grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/members",status="400"} 1$' "$TMP/m" ||
     fail "400 not counted"
-grep -q '^fora_http_request_duration_seconds_bucket{route="/v1/forums/{forum}/summary",status="200",le="+Inf"} 3$' "$TMP/m" ||
+grep -q '^fora_http_request_duration_seconds_bucket{route="/v1/forums/{forum}/summary",status="200",le="+Inf"} 4$' "$TMP/m" ||
     fail "histogram"
 grep -q '^fora_recompute_runs_total{forum="beer",status="completed"} 2$' "$TMP/m" || fail "recompute runs"
 grep -q '^# TYPE fora_http_request_duration_seconds histogram$' "$TMP/m" || fail "TYPE line"
