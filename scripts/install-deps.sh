@@ -11,7 +11,14 @@ packages=(
     postgresql-15 postgresql-client-15
     curl python3 clang-format
     r-base-core r-cran-survival
+    chromium
 )
+# The dashboard's build runs npm (Debian 12: Node 18, npm 9).  A machine with
+# another Node.js (one that bundles npm, whose package conflicts with
+# Debian's npm) keeps it.
+if ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
