@@ -13,6 +13,10 @@ $fora db start
 $fora migrate
 $fora import --forum beer --format csv server/sample/beer
 $fora recompute --forum beer
+# a read token for this session (printed once; `fora token list` shows them all)
+token=$($fora token create --quiet --name "demo $(date -u +%Y-%m-%dT%H:%M)")
+port=${FORA_HTTP_PORT:-8080}
 echo
-echo "Try:  curl http://127.0.0.1:${FORA_HTTP_PORT:-8080}/v1/forums/beer/summary"
-exec $fora serve --port "${FORA_HTTP_PORT:-8080}"
+echo "Dashboard: http://127.0.0.1:$port/#token=$token"
+echo "Try:       curl -H 'Authorization: Bearer $token' http://127.0.0.1:$port/v1/forums/beer/keyplayers"
+exec $fora serve --port "$port"

@@ -18,42 +18,51 @@
     " 'worker', j.worker, 'created_at', j.created_at, 'started_at', j.started_at,"                 \
     " 'finished_at', j.finished_at, 'error', j.error)"
 
-/* POST /v1/forums/{forum}/recompute?seed=N&only=a,b */
+/*
+ * POST /v1/forums/{forum}/recompute?seed=N&only=a,b&...: every run option of
+ * fora_recompute_option_names, validated here, stored as text in the job.
+ */
 static void h_queue(fora__api_ctx_t *ctx)
 {
-    static const char *const known[] = {"seed", "only", NULL};
     fora_diag_t diag = FORA_DIAG_INIT;
-    char forum[24], seed_s[24], token[24];
-    long long seed;
-    if (!fora__api_only_params(ctx, known) ||
-        !fora__api_int_param(ctx, "seed", 1, 0, INT64_MAX, &seed))
-        return;
-    const char *only = fora__api_param(ctx->req, "only");
-    if (only && fora_recompute_check_only(only, &diag) != FORA_OK) {
-        fora__api_error(ctx->resp, FORA_EINVAL, diag.msg, "only");
+    fora_recompute_opts_t check;
+    char forum[24], token[24];
+    if (!fora__api_only_params(ctx, fora_recompute_option_names)) return;
+    fora_recompute_opts_init(&check);
+    json_t *params = json_object();
+    for (size_t i = 0; i < ctx->req->nparams; i++) {
+        const fora_api_param_t *pr = &ctx->req->params[i];
+        if (fora_recompute_opts_set(&check, pr->key, pr->value, &diag) != FORA_OK) {
+            json_decref(params);
+            fora__api_error(ctx->resp, FORA_EINVAL, diag.msg, pr->key);
+            return;
+        }
+        json_object_set_new(params, pr->key, json_string(pr->value));
+    }
+    char *params_s = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(params);
+    if (params_s == NULL || !fora__api_resolve_forum(ctx, ctx->seg[0], forum, sizeof(forum))) {
+        free(params_s);
         return;
     }
-    if (!fora__api_resolve_forum(ctx, ctx->seg[0], forum, sizeof(forum))) return;
-    snprintf(seed_s, sizeof(seed_s), "%lld", seed);
     snprintf(token, sizeof(token), "%lld", (long long)ctx->req->token_id);
-    const char *p[] = {forum, seed_s, only, token};
+    const char *p[] = {forum, params_s, token};
     json_t *doc = NULL;
     /* the same request while one is still queued returns that job: no pile-up */
-    if (fora__api_query_json(
-            ctx->conn,
-            "WITH want AS (SELECT jsonb_strip_nulls(jsonb_build_object('seed', $2::bigint,"
-            "  'only', $3::text)) AS params),"
-            " old AS (SELECT j.id FROM recompute_jobs j, want w WHERE j.forum_id = $1::bigint"
-            "  AND j.status = 'queued' AND j.params = w.params ORDER BY j.id LIMIT 1),"
-            " new AS (INSERT INTO recompute_jobs (forum_id, params, requested_by)"
-            "  SELECT $1::bigint, w.params, NULLIF($4::bigint, 0) FROM want w"
-            "  WHERE NOT EXISTS (SELECT 1 FROM old) RETURNING id)"
-            " SELECT json_build_object('job', json_build_object('id', x.id, 'url',"
-            "  '/v1/jobs/' || x.id, 'status', 'queued', 'forum', f.name,"
-            "  'params', (SELECT params FROM want)))"
-            " FROM (SELECT id FROM new UNION ALL SELECT id FROM old) x, forums f"
-            " WHERE f.id = $1::bigint",
-            4, p, &doc, &diag) != FORA_OK) {
+    fora_err_t err = fora__api_query_json(
+        ctx->conn,
+        "WITH old AS (SELECT j.id FROM recompute_jobs j WHERE j.forum_id = $1::bigint"
+        "  AND j.status = 'queued' AND j.params = $2::jsonb ORDER BY j.id LIMIT 1),"
+        " new AS (INSERT INTO recompute_jobs (forum_id, params, requested_by)"
+        "  SELECT $1::bigint, $2::jsonb, NULLIF($3::bigint, 0)"
+        "  WHERE NOT EXISTS (SELECT 1 FROM old) RETURNING id)"
+        " SELECT json_build_object('job', json_build_object('id', x.id, 'url',"
+        "  '/v1/jobs/' || x.id, 'status', 'queued', 'forum', f.name, 'params', $2::jsonb))"
+        " FROM (SELECT id FROM new UNION ALL SELECT id FROM old) x, forums f"
+        " WHERE f.id = $1::bigint",
+        3, p, &doc, &diag);
+    free(params_s);
+    if (err != FORA_OK) {
         fora__api_diag(ctx->resp, &diag);
         return;
     }

@@ -22,21 +22,34 @@ static const char recompute_usage[] =
     "  --keep-self-loops keep replies to oneself in the reply graph\n"
     "  --only A[,B...]   run only these analyses (summary always runs): summary,\n"
     "                    keyplayers\n"
-    "  --seed N          seed of every random choice (default 1; stored in the run)\n";
+    "  --seed N          seed of every random choice (default 1; stored in the run)\n"
+    "  --from T, --to T  analyse only posts in [from, to) (timestamps or Unix seconds)\n"
+    "  --weights SPEC    composite weights, e.g. pagerank:0.5,betweenness:0.5\n"
+    "  --staff-labels L  member statuses that count as staff in role validation\n"
+    "                    (default administrator,admin,moderator,staff)\n"
+    "  --kpp-k N         size of the key-player sets (default 20)\n"
+    "  --repetitions N   random-removal repetitions in the disruption (default 10)\n";
 
 int fora_cmd_recompute(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
     fora_recompute_opts_t ro;
-    enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_RULE, OPT_SELF, OPT_ONLY, OPT_SEED };
+    enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_SELF, OPT_NAMED };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"forum", required_argument, NULL, OPT_FORUM},
                                          {"all", no_argument, NULL, OPT_ALL},
-                                         {"reply-rule", required_argument, NULL, OPT_RULE},
                                          {"keep-self-loops", no_argument, NULL, OPT_SELF},
-                                         {"only", required_argument, NULL, OPT_ONLY},
-                                         {"seed", required_argument, NULL, OPT_SEED},
+                                         /* fora_recompute_option_names, '_' spelt '-' */
+                                         {"seed", required_argument, NULL, OPT_NAMED + 0},
+                                         {"only", required_argument, NULL, OPT_NAMED + 1},
+                                         {"from", required_argument, NULL, OPT_NAMED + 2},
+                                         {"to", required_argument, NULL, OPT_NAMED + 3},
+                                         {"reply-rule", required_argument, NULL, OPT_NAMED + 4},
+                                         {"weights", required_argument, NULL, OPT_NAMED + 5},
+                                         {"staff-labels", required_argument, NULL, OPT_NAMED + 6},
+                                         {"kpp-k", required_argument, NULL, OPT_NAMED + 7},
+                                         {"repetitions", required_argument, NULL, OPT_NAMED + 8},
                                          {NULL, 0, NULL, 0}};
     const char *forums[64];
     int nforums = 0, c, rc = 0;
@@ -52,6 +65,12 @@ int fora_cmd_recompute(int argc, char **argv)
         int r = fora_cli_common(&cli, c, recompute_usage);
         if (r < 0) return 0;
         if (r > 0) continue;
+        if (c >= OPT_NAMED && c < OPT_NAMED + 9) {
+            if (fora_recompute_opts_set(&ro, fora_recompute_option_names[c - OPT_NAMED], optarg,
+                                        &diag) != FORA_OK)
+                return fora_cli_usage_error("recompute", "%s", diag.msg);
+            continue;
+        }
         switch (c) {
         case OPT_FORUM:
             if (nforums == 64) return fora_cli_usage_error("recompute", "at most 64 --forum");
@@ -60,24 +79,9 @@ int fora_cmd_recompute(int argc, char **argv)
         case OPT_ALL:
             all = true;
             break;
-        case OPT_RULE:
-            if (fora_reply_rule_parse(optarg, &ro.graph.rule, &diag) != FORA_OK)
-                return fora_cli_usage_error("recompute", "%s", diag.msg);
-            break;
         case OPT_SELF:
             ro.graph.keep_self_loops = true;
             break;
-        case OPT_ONLY:
-            if (fora_recompute_check_only(optarg, &diag) != FORA_OK)
-                return fora_cli_usage_error("recompute", "--only: %s", diag.msg);
-            ro.only = optarg;
-            break;
-        case OPT_SEED: {
-            long long v;
-            if (!fora_cli_parse_int("recompute", "seed", optarg, 0, INT64_MAX, &v)) return 2;
-            ro.seed = (uint64_t)v;
-            break;
-        }
         default:
             return fora_cli_usage_error("recompute", "unknown option");
         }

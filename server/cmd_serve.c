@@ -553,8 +553,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     const fora__asset_t *asset = fora__asset_find(url);
     if (asset && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
         metrics_observe(&srv->metrics, "static", 200, 0);
-        return send_body(mc, 200, fora__asset_type(asset->name), (const char *)asset->data, asset->len,
-                         false);
+        return send_body(mc, 200, fora__asset_type(asset->name), (const char *)asset->data,
+                         asset->len, false);
     }
     if (strcmp(method, "OPTIONS") == 0) return send_preflight(srv, mc);
     bool head = strcmp(method, "HEAD") == 0;

@@ -38,7 +38,7 @@ fora_err_t fora_token_generate(char out[46])
     return FORA_OK;
 }
 
-static int create(PGconn *conn, const char *name, const char *role)
+static int create(PGconn *conn, const char *name, const char *role, bool quiet)
 {
     char token[46], prefix[13];
     fora_diag_t diag = FORA_DIAG_INIT;
@@ -53,11 +53,10 @@ static int create(PGconn *conn, const char *name, const char *role)
                                " VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), $4) RETURNING id",
                                4, NULL, p, NULL, NULL, 0);
     fora_err_t err = fora_db_check(r, PGRES_TUPLES_OK, "creating the token", &diag);
-    if (err == FORA_OK) {
+    if (err == FORA_OK && !quiet)
         fprintf(stderr, "fora: token %s (%s, %s) created; it is shown only now:\n",
                 PQgetvalue(r, 0, 0), name, role);
-        printf("%s\n", token);
-    }
+    if (err == FORA_OK) printf("%s\n", token);
     PQclear(r);
     return err == FORA_OK ? 0 : fora_cli_fail(&diag);
 }
@@ -84,7 +83,7 @@ static int list(PGconn *conn)
     return 0;
 }
 
-static int revoke(PGconn *conn, const char *id)
+static int revoke(PGconn *conn, const char *id, bool quiet)
 {
     fora_diag_t diag = FORA_DIAG_INIT;
     const char *p[] = {id};
@@ -97,7 +96,7 @@ static int revoke(PGconn *conn, const char *id)
         err = fora_diag_set(&diag, FORA_ENOTFOUND, "no token %s", id);
     PQclear(r);
     if (err != FORA_OK) return fora_cli_fail(&diag);
-    fprintf(stderr, "fora: token %s revoked\n", id);
+    if (!quiet) fprintf(stderr, "fora: token %s revoked\n", id);
     return 0;
 }
 
@@ -150,11 +149,11 @@ int fora_cmd_token(int argc, char **argv)
     }
     if (fora_cli_connect(&cli, true, &conn, &diag) != FORA_OK) return fora_cli_fail(&diag);
     if (strcmp(verb, "create") == 0)
-        rc = create(conn, name, role);
+        rc = create(conn, name, role, cli.quiet);
     else if (strcmp(verb, "list") == 0)
         rc = list(conn);
     else
-        rc = revoke(conn, argv[optind]);
+        rc = revoke(conn, argv[optind], cli.quiet);
     PQfinish(conn);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "fora/recompute.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 
@@ -172,6 +173,73 @@ void fora_recompute_opts_init(fora_recompute_opts_t *o)
     o->kp.lorenz_points = 100;
 }
 
+const char *const fora_recompute_option_names[] = {
+    "seed",    "only",         "from",  "to",          "reply_rule",
+    "weights", "staff_labels", "kpp_k", "repetitions", NULL};
+
+static bool parse_ll(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, const char *value,
+                                   fora_diag_t *diag)
+{
+    long long v;
+    int64_t usec;
+    if (strcmp(name, "seed") == 0) {
+        if (!parse_ll(value, 0, INT64_MAX, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "seed must be a whole number from 0 to %lld",
+                                 (long long)INT64_MAX);
+        o->seed = (uint64_t)v;
+    } else if (strcmp(name, "only") == 0) {
+        fora_err_t err = fora_recompute_check_only(value, diag);
+        if (err != FORA_OK) return err;
+        o->only = value;
+    } else if (strcmp(name, "from") == 0 || strcmp(name, "to") == 0) {
+        if (!fora_time_parse(value, strlen(value), &usec))
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "%s must be a timestamp (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]) or"
+                                 " Unix seconds, not \"%.64s\"",
+                                 name, value);
+        int64_t t = usec >= 0 ? usec / 1000000 : -((-usec + 999999) / 1000000);
+        if (name[0] == 'f')
+            o->graph.from = t;
+        else
+            o->graph.to = t;
+        if (o->graph.from != FORA_TIME_NONE && o->graph.to != FORA_TIME_NONE &&
+            o->graph.from >= o->graph.to)
+            return fora_diag_set(diag, FORA_EINVAL, "%s: the window must have from < to", name);
+    } else if (strcmp(name, "reply_rule") == 0) {
+        return fora_reply_rule_parse(value, &o->graph.rule, diag);
+    } else if (strcmp(name, "weights") == 0) {
+        return fora_composite_weights_parse(value, &o->kp.weights, diag);
+    } else if (strcmp(name, "staff_labels") == 0) {
+        if (value[0] == '\0' || strlen(value) > 1000)
+            return fora_diag_set(
+                diag, FORA_EINVAL,
+                "staff_labels must be 1-1000 characters of comma-separated labels");
+        o->kp.staff_labels = value;
+    } else if (strcmp(name, "kpp_k") == 0) {
+        if (!parse_ll(value, 1, 1000, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "kpp_k must be a whole number from 1 to 1000");
+        o->kp.kpp.k = (int32_t)v;
+    } else if (strcmp(name, "repetitions") == 0) {
+        if (!parse_ll(value, 1, 1000, &v))
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "repetitions must be a whole number from 1 to 1000");
+        o->kp.disruption.repetitions = (int32_t)v;
+    } else {
+        return fora_diag_set(diag, FORA_EINVAL, "unknown run option \"%.64s\"", name);
+    }
+    return FORA_OK;
+}
+
 const char *fora_recompute_step_name(size_t i)
 {
     return i < NSTEPS ? steps[i]->name : NULL;
@@ -251,7 +319,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
         json_array_append_new(analyses, json_string(steps[i]->name));
         if (steps[i]->params) steps[i]->params(opts, params);
     }
-    params_s = json_dumps(params, JSON_COMPACT);
+    params_s = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(12));
     analyses_s = json_dumps(analyses, JSON_COMPACT);
 
     /* 1. record the run (committed now, so a crash leaves a trace) and lock it */

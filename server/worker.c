@@ -88,9 +88,17 @@ fora_err_t fora_worker_run_one(PGconn *conn, PGconn *progress_conn, const char *
     fora_recompute_opts_t ro;
     fora_recompute_opts_init(&ro);
     ro.quiet = quiet;
-    json_t *seed = json_object_get(params, "seed"), *only = json_object_get(params, "only");
-    if (json_is_integer(seed)) ro.seed = (uint64_t)json_integer_value(seed);
-    if (json_is_string(only)) ro.only = json_string_value(only);
+    /* the API validated every option; a bad one here fails the job, never half-applies */
+    const char *key;
+    json_t *val;
+    fora_diag_t odiag = FORA_DIAG_INIT;
+    fora_err_t oerr = FORA_OK;
+    json_object_foreach(params, key, val)
+    {
+        if (oerr == FORA_OK)
+            oerr = fora_recompute_opts_set(
+                &ro, key, json_is_string(val) ? json_string_value(val) : "", &odiag);
+    }
     progress_ctx_t pctx = {progress_conn, job};
     ro.progress = record_progress;
     ro.progress_arg = &pctx;
@@ -98,7 +106,9 @@ fora_err_t fora_worker_run_one(PGconn *conn, PGconn *progress_conn, const char *
 
     fora_recompute_result_t res;
     fora_diag_t rdiag = FORA_DIAG_INIT;
-    fora_err_t rerr = fora_recompute_forum(conn, atoll(forum), &ro, &res, &rdiag);
+    memset(&res, 0, sizeof(res));
+    fora_err_t rerr = oerr != FORA_OK ? fora_diag_set(&rdiag, oerr, "job parameters: %s", odiag.msg)
+                                      : fora_recompute_forum(conn, atoll(forum), &ro, &res, &rdiag);
     char run[24];
     snprintf(run, sizeof(run), "%lld", (long long)res.run_id);
     const char *pf[] = {

@@ -51,6 +51,24 @@ typedef struct fora_recompute_opts {
 /* Sets every option to its documented default (seed 1, all analyses). */
 void fora_recompute_opts_init(fora_recompute_opts_t *o);
 
+/*
+ * The run options that can be given by name, as text: the same names on the
+ * command line (--name, with '_' as '-'), in POST .../recompute parameters
+ * and in a queued job's params.  NULL-terminated.
+ */
+extern const char *const fora_recompute_option_names[];
+
+/*
+ * Sets option `name` of o from `value`: seed (0..2^63-1), only (analyses),
+ * from / to (timestamps, see fora/timeparse.h), reply_rule, weights
+ * ("metric:w,..."), staff_labels, kpp_k (1..1000), repetitions (1..1000).
+ * String values (only, staff_labels) are kept by pointer: value must
+ * outlive o.  EINVAL naming the option and the accepted values otherwise;
+ * EINVAL for from >= to once both are set.
+ */
+fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, const char *value,
+                                   fora_diag_t *diag) FORA_MUST_CHECK;
+
 typedef struct fora_recompute_result {
     int64_t run_id;
     int64_t watermark; /* data_version the run saw */

@@ -49,6 +49,17 @@ curl -s -o "$TMP/again" -X POST -H "Authorization: Bearer $admin_token" "$base/v
 [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["job"]["id"] == json.load(open(sys.argv[2]))["job"]["id"])' "$TMP/b1" "$TMP/again")" = True ] ||
     fail "a repeated request queued a second job"
 [ "$(sql "SELECT count(*) FROM recompute_jobs WHERE status = 'queued'")" = 3 ] || fail "three queued"
+# run options are validated before anything is queued, naming the option
+for bad in "kpp_k=0" "from=2020-13-01" "weights=pagerank:-1" "repetitions=x" "reply_rule=nobody" \
+    "from=2021-01-01&to=2020-01-01" "colour=red"; do
+    code=$(curl -s -o "$TMP/bad" -w '%{http_code}' -X POST -H "Authorization: Bearer $admin_token" \
+        "$base/v1/forums/beer/recompute?$bad")
+    [ "$code" = 400 ] || fail "$bad gave $code"
+    OUT=$(cat "$TMP/bad")
+    want=${bad##*&}; want=${want%%=*}
+    [ "$(json "d['error']['detail']")" = "$want" ] || fail "$bad: detail should be $want: $OUT"
+done
+[ "$(sql "SELECT count(*) FROM recompute_jobs")" = 3 ] || fail "a bad request queued a job"
 [ "$(sql "SELECT count(*) FROM recompute_jobs j JOIN api_tokens t ON t.id = j.requested_by WHERE t.name = 'ops'")" = 3 ] ||
     fail "requested_by"
 OUT=$(curl -s -H "Authorization: Bearer $read_token" "$base/v1/jobs?status=queued")
@@ -92,7 +103,8 @@ stop_server
 
 # --- the server's own worker thread runs a queued job
 start_server
-curl -s -o "$TMP/b4" -X POST -H "Authorization: Bearer $admin_token" "$base/v1/forums/beer/recompute?seed=4&only=summary"
+curl -s -o "$TMP/b4" -X POST -H "Authorization: Bearer $admin_token" \
+    "$base/v1/forums/beer/recompute?seed=4&only=summary&from=2015-01-01&to=2016-01-01"
 job4=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["job"]["id"])' "$TMP/b4")
 for _ in $(seq 100); do
     OUT=$(curl -s -H "Authorization: Bearer $read_token" "$base/v1/jobs/$job4")
@@ -102,5 +114,9 @@ done
 [ "$(json "d['status']")" = completed ] || fail "in-process worker: $OUT"
 [ "$(sql "SELECT analyses::text FROM analysis_runs r JOIN recompute_jobs j ON j.run_id = r.id WHERE j.id = $job4")" = "{summary}" ] ||
     fail "only reaches the run"
+[ "$(sql "SELECT (r.params->>'from')::timestamptz = '2015-01-01Z' FROM analysis_runs r JOIN recompute_jobs j ON j.run_id = r.id WHERE j.id = $job4")" = t ] ||
+    fail "the window reaches the run"
+[ "$(sql "SELECT s.posts < 6815 AND s.posts > 0 FROM run_summary s JOIN recompute_jobs j ON j.run_id = s.run_id WHERE j.id = $job4")" = t ] ||
+    fail "the window restricts the posts"
 stop_server
 echo "test_jobs: ok"

@@ -138,6 +138,28 @@ expect_exit 0 "$fora" show "/v1/forums/beer/members?limit=1"
 [ "$(json "d['run']['id']")" = "$run" ] || fail "default run should be $run"
 expect_exit 2 "$fora" recompute --forum beer --only colours
 
+# run options: a window, the KPP size and composite weights reach the results
+expect_exit 0 "$fora" recompute --quiet --forum beer --from 2014-01-01 --to 2015-01-01 --kpp-k 5 \
+    --weights pagerank:2,betweenness:1 --repetitions 3
+win=$(sql "SELECT max(id) FROM analysis_runs")
+expect_exit 0 "$fora" show "/v1/forums/beer/summary?run=$win"
+[ "$(json "d['summary']['posts']")" = "$(sql "SELECT count(*) FROM posts WHERE created_at >= '2014-01-01' AND created_at < '2015-01-01'")" ] ||
+    fail "window posts"
+expect_exit 0 "$fora" show "/v1/forums/beer/keyplayers?method=kpp_neg&run=$win"
+[ "$(json "len(d['items'])")" = 5 ] || fail "kpp_k=5"
+expect_exit 0 "$fora" show "/v1/forums/beer/members?run=$win&limit=1"
+[ "$(json "sorted(d['items'][0]['composite_pct'])")" = "['betweenness', 'pagerank']" ] || fail "weights"
+[ "$(json "d['total']")" = "$(sql "SELECT count(DISTINCT author_id) FROM posts WHERE created_at >= '2014-01-01' AND created_at < '2015-01-01' AND author_id IS NOT NULL")" ] ||
+    fail "members of the window"
+expect_exit 0 "$fora" show "/v1/forums/beer/disruption?run=$win&strategy=random"
+[ "$(json "d['strategies'][0]['repetitions']")" = 3 ] || fail "repetitions"
+expect_exit 2 "$fora" recompute --forum beer --kpp-k 0
+contains "$ERR" "kpp_k"
+expect_exit 2 "$fora" recompute --forum beer --from 2016-01-01 --to 2015-01-01
+contains "$ERR" "from < to"
+expect_exit 2 "$fora" recompute --forum beer --weights "pagerank:-1"
+expect_exit 2 "$fora" recompute --forum beer --from yesterday
+
 # an empty forum gives well-formed, empty results
 mkdir "$TMP/empty"
 printf 'board_id\n' >"$TMP/empty/boards.csv"
