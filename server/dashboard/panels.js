@@ -244,13 +244,14 @@ export async function hourProfile(body, view) {
     type: "line",
     data: { labels, datasets: [
       { label: "mean", data: doc.slots.map((s) => s.mean), borderColor: color(0), backgroundColor: color(0), pointRadius: 2 },
-      { label: "upper quartile", data: doc.slots.map((s) => s.q3), borderWidth: 0, pointRadius: 0,
+      { label: "interquartile range", data: doc.slots.map((s) => s.q3), borderWidth: 0, pointRadius: 0,
         backgroundColor: "rgba(47,111,214,0.18)", fill: "+1" },
       { label: "lower quartile", data: doc.slots.map((s) => s.q1), borderWidth: 0, pointRadius: 0, fill: false },
       { label: "median", data: doc.slots.map((s) => s.median), borderColor: color(1), borderDash: [4, 3], pointRadius: 0 },
     ] },
     options: { scales: { x: { title: { display: true, text: `local hour (${doc.zone})` } },
-                         y: { beginAtZero: true, title: { display: true, text: `${doc.measure} per hour` } } } },
+                         y: { beginAtZero: true, title: { display: true, text: `${doc.measure} per hour` } } },
+               plugins: { legend: { labels: { filter: (item) => item.text !== "lower quartile" } } } },
   });
   body.prepend(el("p", { class: "note", text: `Mean and median ${doc.measure} per hour of the local day, with the interquartile band, over ${fmt(doc.periods)} hours.` }));
 }

@@ -61,7 +61,7 @@ OUT=$(curl -s -H "$auth" "$base/v1/routes")
 shots="$FORA_BUILD_DIR/test-artefacts/dashboard"
 mkdir -p "$shots"
 rm -f "$shots"/*.png
-FORA_BASE=$base FORA_TOKEN=$token FORA_FORUM=beer FORA_SHOTS=$shots \
+FORA_BASE=$base FORA_TOKEN=$token FORA_FORUM=beer FORA_SHOTS=$shots FORA_DASH_TIMES=1 \
     timeout 120 node "$(dirname "$0")/dashboard.cjs" || fail "dashboard checks (server log: $(tail -5 "$TMP/serve.log"))"
 for s in dashboard member; do
     [ "$(head -c 8 "$shots/$s.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$s.png is not a PNG"
