@@ -8,6 +8,7 @@ fora=$FORA_BIN
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (scripts/install-deps.sh installs it)"
 [ -d "$FORA_BUILD_DIR/dashboard/node_modules/playwright-core" ] ||
     fail "playwright-core is not installed in $FORA_BUILD_DIR/dashboard (the build runs npm ci)"
+t_start=$SECONDS
 fresh_db fora_t_dashboard
 expect_exit 0 "$fora" migrate --quiet
 expect_exit 0 "$fora" import --quiet --forum beer "$FORA_SOURCE_DIR/server/sample/beer"
@@ -58,6 +59,7 @@ OUT=$(curl -s -H "$auth" "$base/v1/routes")
     fail "routes list roles"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/routes")" = 401 ] || fail "routes without a token"
 
+echo "setup and API checks: $((SECONDS - t_start)) s"
 shots="$FORA_BUILD_DIR/test-artefacts/dashboard"
 mkdir -p "$shots"
 rm -f "$shots"/*.png
