@@ -426,6 +426,7 @@ static const fora__api_route_t *const route_tables[] = {
     core_routes,
     fora__api_routes_keyplayers,
     fora__api_routes_jobs,
+    fora__api_routes_rhythms,
 };
 
 /*

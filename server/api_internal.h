@@ -58,6 +58,7 @@ typedef struct fora__api_route {
 /* Route tables of the subject files (api.c lists them). */
 extern const fora__api_route_t fora__api_routes_keyplayers[];
 extern const fora__api_route_t fora__api_routes_jobs[];
+extern const fora__api_route_t fora__api_routes_rhythms[];
 
 /* ---- answering -------------------------------------------------------------- */
 

@@ -15,7 +15,7 @@ typedef struct fora__asset {
     const char *path;          /* URL path, e.g. "/v1/openapi.json" */
     const unsigned char *data; /* len bytes, followed by a NUL */
     size_t len;
-    const char *name;          /* the source file's name (its extension gives the type) */
+    const char *name; /* the source file's name (its extension gives the type) */
 } fora__asset_t;
 
 /* Every asset; the table ends with {NULL}. */

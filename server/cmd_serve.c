@@ -47,14 +47,18 @@ static const char show_usage[] =
     "Print the JSON document the API serves for ROUTE (e.g. /v1/forums or\n"
     "'/v1/forums/beer/runs?limit=5'), without a server.  The exit code is 0 for\n"
     "a 2xx/3xx answer, otherwise that of the error (4 not found, 2 bad\n"
-    "parameter, 9 database unavailable).\n";
+    "parameter, 9 database unavailable).\n"
+    "  --csv   print a list route's items as CSV (as Accept: text/csv does)\n";
 
 int fora_cmd_show(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    enum { OPT_CSV = FORA_OPT_FIRST_OWN };
+    static const struct option opts[] = {
+        FORA_CLI_COMMON_OPTIONS, {"csv", no_argument, NULL, OPT_CSV}, {NULL, 0, NULL, 0}};
     fora_api_param_t params[MAX_PARAMS];
+    bool csv = false;
     /* the command line has the database's own access: every route is open to it */
     fora_api_request_t req = {.method = "GET", .role = FORA_ROLE_ADMIN, .params = params};
     fora_api_response_t resp;
@@ -65,7 +69,11 @@ int fora_cmd_show(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int r = fora_cli_common(&cli, c, show_usage);
         if (r < 0) return 0;
-        if (r == 0) return fora_cli_usage_error("show", "unknown option");
+        if (r > 0) continue;
+        if (c == OPT_CSV)
+            csv = true;
+        else
+            return fora_cli_usage_error("show", "unknown option");
     }
     if (optind != argc - 1) return fora_cli_usage_error("show", "expected one ROUTE");
     char *target = fora_xstrdup(argv[optind]);
@@ -81,7 +89,14 @@ int fora_cmd_show(int argc, char **argv)
         conn = NULL;
     }
     fora_api_handle(conn, &req, &resp);
-    if (resp.text) {
+    char *table = csv && resp.status == 200 && resp.body ? fora_api_csv(resp.body) : NULL;
+    if (csv && resp.status == 200 && resp.body && table == NULL) {
+        fprintf(stderr, "fora show: %s is not a list route: no CSV (its JSON follows)\n", req.path);
+    }
+    if (table) {
+        fputs(table, stdout);
+        free(table);
+    } else if (resp.text) {
         fputs(resp.text, stdout);
         free(resp.text);
     } else {
@@ -602,9 +617,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         fora_api_handle(conn, &req, &resp);
         pool_put(&srv->pool, conn);
     }
+    const char *accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept");
     if (text == NULL && resp.text) {
         text = resp.text;
         type = resp.content_type;
+    } else if (text == NULL && resp.status == 200 && accept && strstr(accept, "text/csv") &&
+               (text = fora_api_csv(resp.body)) != NULL) {
+        type = "text/csv; charset=utf-8";
     } else if (text == NULL) {
         text = json_dumps(resp.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     }

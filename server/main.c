@@ -25,6 +25,7 @@ static const struct {
     {"recompute", fora_cmd_recompute, "run a forum's analyses as a new analysis run"},
     {"serve", fora_cmd_serve, "serve the HTTP API"},
     {"show", fora_cmd_show, "print the JSON of an API route, without a server"},
+    {"longevity", fora_cmd_longevity, "write member or thread longevity observations as CSV"},
     {"survival", fora_cmd_survival,
      "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
     {"token", fora_cmd_token, "create, list or revoke API tokens"},

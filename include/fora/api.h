@@ -60,6 +60,13 @@ typedef struct fora_api_response {
 /* Answers req; never fails (errors become an error document and status). */
 void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_response_t *resp);
 
+/*
+ * The CSV of a tabular document (one with an "items" array: every list
+ * route), one row per item with nested objects flattened to dotted columns;
+ * NULL when doc is not tabular.  The caller frees the result.
+ */
+char *fora_api_csv(json_t *doc);
+
 /* Builds the error document for code with message and optional detail. */
 json_t *fora_api_error_body(fora_err_t code, const char *message, const char *detail);
 

@@ -50,6 +50,20 @@ expect_exit 0 "$fora" show "/v1/forums/beer/members?community=0&limit=1000"
 [ "$(json "d['total']")" = "$(sql "SELECT size FROM run_communities WHERE run_id = $run AND community = 0")" ] ||
     fail "community filter vs community size"
 
+# CSV of a list route: one row per item, nested objects as dotted columns
+"$fora" show --csv "/v1/forums/beer/members?limit=5&sort=-pagerank" >"$TMP/m.csv"
+python3 - "$TMP/m.csv" "$run" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 5, len(rows)
+assert {"ext_id", "pagerank", "composite_pct.pagerank", "in_network"} <= set(rows[0]), rows[0].keys()
+p = [float(r["pagerank"]) for r in rows]
+assert p == sorted(p, reverse=True), p
+EOF
+expect_exit 0 "$fora" show --csv /v1/forums/beer/network
+contains "$ERR" "not a list route"
+contains "$OUT" '"network"'
+
 # one member, with ranks and percentiles that explain the composite
 expect_exit 0 "$fora" show "/v1/forums/beer/members/$top"
 [ "$(json "d['member']['composite_rank']")" = 1 ] || fail "member detail"

@@ -79,6 +79,15 @@ curl -s -o "$TMP/bp" "$base/v1/forums/beer/members?limit=100"
 curl -s -D "$TMP/hq" -o /dev/null -H 'Accept-Encoding: gzip;q=0' "$base/v1/forums/beer/members?limit=100"
 ! grep -qi '^content-encoding' "$TMP/hq" || fail "gzip;q=0 must not be compressed"
 
+# CSV when asked, for list routes; JSON otherwise
+curl -s -D "$TMP/hcsv" -o "$TMP/csv" -H 'Accept: text/csv' "$base/v1/forums/beer/keyplayers?method=kpp_neg"
+grep -qi '^content-type: text/csv' "$TMP/hcsv" || fail "no CSV: $(cat "$TMP/hcsv")"
+python3 -c 'import csv,sys; r = list(csv.DictReader(open(sys.argv[1]))); assert [int(x["rank"]) for x in r] == list(range(1, 21)) and all(x["member.ext_id"] for x in r), r[0]' "$TMP/csv" ||
+    fail "CSV: $(head -2 "$TMP/csv")"
+[ "$(wc -l <"$TMP/csv")" = 21 ] || fail "CSV rows"
+curl -s -D "$TMP/hcsv2" -o /dev/null -H 'Accept: text/csv' "$base/v1/forums/beer/summary"
+grep -qi '^content-type: application/json' "$TMP/hcsv2" || fail "summary is not tabular"
+
 # HEAD: headers only
 curl -s -I -o "$TMP/hh" "$base/v1/forums/beer"
 grep -q ' 200' "$TMP/hh" || fail "HEAD: $(cat "$TMP/hh")"
@@ -104,11 +113,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$base/v1/forums/beer")
 curl -s -o "$TMP/m" "$base/metrics"
 grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="304"} 1$' "$TMP/m" ||
     fail "304 not counted: $(grep summary "$TMP/m" | head -5)"
-grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="200"} 3$' "$TMP/m" ||
+grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/summary",status="200"} 4$' "$TMP/m" ||
     fail "200s not counted: $(grep summary "$TMP/m" | head -5)"
 grep -q '^fora_http_requests_total{route="/v1/forums/{forum}/members",status="400"} 1$' "$TMP/m" ||
     fail "400 not counted"
-grep -q '^fora_http_request_duration_seconds_bucket{route="/v1/forums/{forum}/summary",status="200",le="+Inf"} 3$' "$TMP/m" ||
+grep -q '^fora_http_request_duration_seconds_bucket{route="/v1/forums/{forum}/summary",status="200",le="+Inf"} 4$' "$TMP/m" ||
     fail "histogram"
 grep -q '^fora_recompute_runs_total{forum="beer",status="completed"} 2$' "$TMP/m" || fail "recompute runs"
 grep -q '^# TYPE fora_http_request_duration_seconds histogram$' "$TMP/m" || fail "TYPE line"
