@@ -106,6 +106,7 @@ async function main() {
       }
     }
     console.log("panel states:", JSON.stringify(states));
+    await page.screenshot({ path: path.join(shots, "dashboard.png"), fullPage: true });
     console.log("panel times (ms):", JSON.stringify(await page.$$eval("section.panel", (ss) => Object.fromEntries(ss.map((s) => [s.dataset.panel, Number(s.dataset.ms || 0)])))));
 
     lap("before 3");
@@ -175,7 +176,6 @@ async function main() {
       check(info.length === 1 && info[0].datasets > 0 && info[0].points.some((n) => n > 0), `${id} chart has data (${JSON.stringify(info)})`);
       check((await drawn(id)).every(Boolean), `${id} canvas drawn`);
     }
-    await page.screenshot({ path: path.join(shots, "dashboard.png"), fullPage: true });
     check(problems.length === 0, `no console errors or failed requests on the dashboard:\n  ${problems.join("\n  ")}`);
 
     lap("before 9");
