@@ -1,24 +1,26 @@
 // app.js - the dashboard's shell: the token (sessionStorage or #token=), the
 // forum picker, the panels of a forum and the member page, routed by the URL
 // fragment (#forum=NAME[&member=EXT_ID]).  A panel whose route this server
-// does not have (GET /v1/routes) says so instead of asking for it.
+// does not have (GET /v1/routes), or whose analysis no completed run of the
+// forum computed (GET .../runs), says so instead of asking for it.
 
 import { ApiError, get, hasRoute, loadRoutes, setToken, token } from "./api.js";
 import * as P from "./panels.js";
 
 const FORUM_PANELS = [
-  { id: "summary", title: "Summary", route: "summary", render: P.summary },
-  { id: "keyplayers", title: "Key players", route: "members", render: P.keyplayerTable, wide: true },
-  { id: "kpp", title: "Key-player sets (KPP)", route: "keyplayers", render: P.kppSets },
-  { id: "disruption", title: "Disruption by strategy", route: "disruption", render: P.disruption },
-  { id: "communities", title: "Communities", route: "communities", render: P.communities },
-  { id: "network", title: "Reply network", route: "graph", render: P.network, wide: true },
+  { id: "summary", title: "Summary", route: "summary", analysis: "summary", render: P.summary },
+  { id: "keyplayers", title: "Key players", route: "members", analysis: "keyplayers", render: P.keyplayerTable, wide: true },
+  { id: "kpp", title: "Key-player sets (KPP)", route: "keyplayers", analysis: "keyplayers", render: P.kppSets },
+  { id: "disruption", title: "Disruption by strategy", route: "disruption", analysis: "keyplayers", render: P.disruption },
+  { id: "communities", title: "Communities", route: "communities", analysis: "keyplayers", render: P.communities },
+  { id: "network", title: "Reply network", route: "graph", analysis: "keyplayers", render: P.network, wide: true },
   { id: "trajectories", title: "Trajectory groups", route: "trajectories", render: P.trajectories },
   { id: "heatmap", title: "Activity heat map", route: "activity/heatmap", render: P.heatmap },
   { id: "profile", title: "Hour-of-day profile", route: "activity/profile", render: P.hourProfile },
   { id: "survival", title: "Member survival by group", route: "survival/members", render: P.survival },
 ];
-const MEMBER_PANEL = { id: "member", title: "Member", route: "members/{member}", render: P.member, wide: true };
+// Panels without an analysis compute per request from the forum's data.
+const MEMBER_PANEL = { id: "member", title: "Member", route: "members/{member}", analysis: "keyplayers", render: P.member, wide: true };
 
 const $ = (sel) => document.querySelector(sel);
 let disposables = [];
@@ -87,6 +89,14 @@ async function runPanel(panel, view) {
     }));
     return;
   }
+  if (panel.analysis && !view.analyses.has(panel.analysis)) {
+    section.dataset.state = "empty";
+    body.append(Object.assign(document.createElement("p"), {
+      className: "unavailable",
+      textContent: `No completed analysis run of ${view.forum} has computed this yet: run \`fora recompute --forum ${view.forum}\`.`,
+    }));
+    return;
+  }
   section.dataset.state = "loading";
   const fail = (e) => {
     section.dataset.state = e instanceof ApiError && e.status === 404 && e.detail === "run" ? "empty" : "error";
@@ -114,8 +124,19 @@ async function show() {
   const forum = h.get("forum") || $("#forum").value;
   if (!forum) { status("No forums on this server yet (fora import)."); return; }
   if ($("#forum").value !== forum) $("#forum").value = forum;
+  // the analyses some completed run of the forum computed (result routes read the latest such run)
+  let analyses;
+  try {
+    const runs = await get(`/v1/forums/${encodeURIComponent(forum)}/runs`, { status: "completed", limit: 1000 });
+    analyses = new Set(runs.items.flatMap((r) => r.analyses || []));
+  } catch (e) {
+    status(`Could not read the runs of ${forum}: ${e.message}`, true);
+    return;
+  }
+  if (gen !== generation) return;
   const view = {
     forum,
+    analyses,
     member: h.get("member"),
     memberHref: (ext) => hrefFor({ forum, member: ext }),
     keep: (d) => disposables.push(d),

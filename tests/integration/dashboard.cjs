@@ -87,6 +87,9 @@ async function main() {
     await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
     check(await page.evaluate(() => sessionStorage.getItem("fora.token")) === token, "token kept in sessionStorage");
     check(await page.$eval("#forum", (s) => s.value) === forum, "forum picker shows the forum");
+    const forums = (await api("/v1/forums")).items.map((x) => x.name);
+    check(JSON.stringify(await page.$$eval("#forum option", (os) => os.map((o) => o.value))) === JSON.stringify(forums),
+          `forum picker lists ${forums}`);
 
     lap("before 2");
     // 2. every panel: ready when the server has its route, otherwise says it is not available
@@ -201,7 +204,26 @@ async function main() {
     check(mproblems.length === 0 && problems.length === 0, `no console errors on the member pages:\n  ${mproblems.concat(problems).join("\n  ")}`);
 
     lap("before 10");
-    // 10. a bad token: the form comes back with the server's reason
+    // 10. a forum without a completed run: its run-based panels say so without asking
+    // (no 404 in the console); the per-request analyses still show
+    const empty = need("FORA_EMPTY_FORUM");
+    const epage = await context.newPage();
+    const eproblems = watch(epage, "no-run forum");
+    await epage.goto(`${base}/#token=${encodeURIComponent(token)}&forum=${encodeURIComponent(empty)}`);
+    await epage.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+    const estates = await epage.$$eval("section.panel", (ss) => Object.fromEntries(ss.map((s) => [s.dataset.panel, s.dataset.state])));
+    console.log("no-run forum panel states:", JSON.stringify(estates));
+    for (const id of ["summary", "keyplayers", "kpp", "disruption", "communities", "network"]) {
+      check(estates[id] === "empty", `no-run forum: ${id} empty (${estates[id]})`);
+      check((await epage.textContent(`#panel-${id}`)).includes(`fora recompute --forum ${empty}`), `no-run forum: ${id} says to recompute`);
+    }
+    for (const id of ["heatmap", "profile", "survival"])
+      if (routes.has(expected[id])) check(estates[id] === "ready", `no-run forum: ${id} computed per request (${estates[id]})`);
+    check(eproblems.length === 0, `no console errors for a forum without a run:\n  ${eproblems.join("\n  ")}`);
+    await epage.screenshot({ path: path.join(shots, "no-run-forum.png"), fullPage: true });
+
+    lap("before 11");
+    // 11. a bad token: the form comes back with the server's reason
     const bad = await context.newPage();
     await bad.goto(`${base}/#token=fora_bad`);
     await bad.waitForSelector("#login:not([hidden])");

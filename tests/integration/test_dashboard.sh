@@ -13,6 +13,8 @@ fresh_db fora_t_dashboard
 expect_exit 0 "$fora" migrate --quiet
 expect_exit 0 "$fora" import --quiet --forum beer "$FORA_SOURCE_DIR/server/sample/beer"
 expect_exit 0 "$fora" recompute --quiet --forum beer --seed 7
+# a second forum that has data but no analysis run yet
+expect_exit 0 "$fora" synth --quiet --import --forum tiny --members 80 --posts 400 --months 3 --boards 3
 expect_exit 0 "$fora" token create --name dashboard-test
 token=$OUT
 
@@ -63,7 +65,7 @@ echo "setup and API checks: $((SECONDS - t_start)) s"
 shots="$FORA_BUILD_DIR/test-artefacts/dashboard"
 mkdir -p "$shots"
 rm -f "$shots"/*.png
-FORA_BASE=$base FORA_TOKEN=$token FORA_FORUM=beer FORA_SHOTS=$shots FORA_DASH_TIMES=1 \
+FORA_BASE=$base FORA_TOKEN=$token FORA_FORUM=beer FORA_EMPTY_FORUM=tiny FORA_SHOTS=$shots FORA_DASH_TIMES=1 \
     timeout 120 node "$(dirname "$0")/dashboard.cjs" || fail "dashboard checks (server log: $(tail -5 "$TMP/serve.log"))"
 for s in dashboard member; do
     [ "$(head -c 8 "$shots/$s.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$s.png is not a PNG"
