@@ -536,7 +536,10 @@ void fora_api_cache_stats(uint64_t *hits, uint64_t *misses)
 
 /* ---- routing ---------------------------------------------------------------- */
 
+static void h_routes(fora__api_ctx_t *ctx);
+
 static const fora__api_route_t core_routes[] = {
+    {"/v1/routes", h_routes, false, NULL, FORA_ROLE_READ},
     {"/healthz", h_healthz, false, NULL, FORA_ROLE_NONE},
     {"/readyz", h_readyz, true, NULL, FORA_ROLE_NONE},
     {"/v1/forums", h_forums, true, NULL, FORA_ROLE_READ},
@@ -553,6 +556,29 @@ static const fora__api_route_t *const route_tables[] = {
     fora__api_routes_jobs,
     fora__api_routes_rhythms,
 };
+
+/*
+ * GET /v1/routes: every route this server answers ({pattern, method, role}),
+ * so a client (the dashboard) shows only what is there without probing.
+ * O(routes).
+ */
+static void h_routes(fora__api_ctx_t *ctx)
+{
+    static const char *const known[] = {NULL};
+    static const char *const roles[] = {"none", "read", "admin"};
+    if (!fora__api_only_params(ctx, known)) return;
+    json_t *items = json_array();
+    for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
+        for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
+            fora_api_role_t role = r->role;
+            if (strncmp(r->pattern, "/v1/", 4) == 0 && role < FORA_ROLE_READ) role = FORA_ROLE_READ;
+            json_array_append_new(items,
+                                  json_pack("{s:s, s:s, s:s}", "pattern", r->pattern, "method",
+                                            r->method ? r->method : "GET", "role", roles[role]));
+        }
+    fora__api_ok(ctx->resp, json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(items),
+                                      "items", items));
+}
 
 /*
  * Matches path against pattern; each "{name}" captures one non-empty segment

@@ -408,19 +408,82 @@ static const struct {
 };
 #define N_NODE_ATTRS (sizeof(node_attrs) / sizeof(node_attrs[0]))
 
-/* GET /v1/forums/{forum}/graph?format=graphml|gexf: the run's reply graph with metrics. */
+#define GRAPH_DEFAULT_LIMIT 200
+#define GRAPH_MAX_LIMIT 2000
+
+/*
+ * format=cytoscape: Cytoscape.js elements JSON for the limit network members
+ * best by composite rank (ties by member id) and the reply edges among them.
+ * Node data: id (ext id), status, posts, in/out degree, pagerank,
+ * betweenness, coreness, community, composite_rank; edge data: id, source,
+ * target, weight.  O(V log V + E) in the database.
+ */
+static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long limit)
+{
+    char lim[24];
+    snprintf(lim, sizeof(lim), "%lld", limit);
+    const char *p[] = {run, lim};
+    fora__api_reply_query(
+        ctx,
+        "WITH top AS (SELECT x.member_id, m.ext_id, m.status, x.posts, x.in_degree, x.out_degree,"
+        "   x.pagerank, x.betweenness, x.coreness, x.community, x.composite_rank"
+        "   FROM run_member_metrics x JOIN analysis_runs r ON r.id = x.run_id"
+        "   JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
+        "   WHERE x.run_id = $1::bigint AND x.in_network"
+        "   ORDER BY x.composite_rank NULLS LAST, x.member_id LIMIT $2::int),"
+        " e AS (SELECT s.ext_id AS source, t.ext_id AS target, e.weight,"
+        "   row_number() OVER (ORDER BY s.ext_id, t.ext_id) AS n"
+        "   FROM run_reply_edges e JOIN top s ON s.member_id = e.source_id"
+        "   JOIN top t ON t.member_id = e.target_id WHERE e.run_id = $1::bigint)"
+        " SELECT json_build_object('run', " FORA_API_RUN_JSON ", 'format', 'cytoscape',"
+        " 'limit', $2::int,"
+        " 'network_members', (SELECT count(*) FROM run_member_metrics"
+        "   WHERE run_id = $1::bigint AND in_network),"
+        " 'network_edges', (SELECT count(*) FROM run_reply_edges WHERE run_id = $1::bigint),"
+        " 'elements', json_build_object("
+        "  'nodes', COALESCE((SELECT json_agg(json_build_object('data', json_build_object("
+        "    'id', t.ext_id, 'status', t.status, 'posts', t.posts, 'in_degree', t.in_degree,"
+        "    'out_degree', t.out_degree, 'pagerank', t.pagerank, 'betweenness', t.betweenness,"
+        "    'coreness', t.coreness, 'community', t.community,"
+        "    'composite_rank', t.composite_rank))"
+        "    ORDER BY t.composite_rank NULLS LAST, t.member_id) FROM top t), '[]'::json),"
+        "  'edges', COALESCE((SELECT json_agg(json_build_object('data', json_build_object("
+        "    'id', 'e' || e.n, 'source', e.source, 'target', e.target, 'weight', e.weight))"
+        "    ORDER BY e.n) FROM e), '[]'::json)))"
+        " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint",
+        2, p, "run not found", "run");
+}
+
+/*
+ * GET /v1/forums/{forum}/graph?format=graphml|gexf|cytoscape&limit=: the
+ * run's reply graph with metrics (limit: cytoscape only).
+ */
 static void h_graph(fora__api_ctx_t *ctx)
 {
-    static const char *const known[] = {"run", "format", NULL};
-    static const char *const formats[] = {"graphml", "gexf", NULL};
+    static const char *const known[] = {"run", "format", "limit", NULL};
+    static const char *const formats[] = {"graphml", "gexf", "cytoscape", NULL};
     char forum[24], run[24];
     int fmt;
+    long long limit;
     fora_diag_t diag = FORA_DIAG_INIT;
     PGresult *nodes = NULL, *edges = NULL;
     sbuf_t b = {0};
     if (!fora__api_only_params(ctx, known) ||
-        !fora__api_enum_param(ctx, "format", formats, 0, &fmt) || !forum_run(ctx, forum, run))
+        !fora__api_enum_param(ctx, "format", formats, 0, &fmt) ||
+        !fora__api_int_param(ctx, "limit", GRAPH_DEFAULT_LIMIT, 1, GRAPH_MAX_LIMIT, &limit))
         return;
+    if (fmt != 2 && fora__api_param(ctx->req, "limit")) {
+        fora__api_error(ctx->resp, FORA_EINVAL,
+                        "parameter \"limit\" applies to format=cytoscape only (the GraphML and"
+                        " GEXF exports hold the whole network)",
+                        "limit");
+        return;
+    }
+    if (!forum_run(ctx, forum, run)) return;
+    if (fmt == 2) {
+        graph_cytoscape(ctx, run, limit);
+        return;
+    }
     const char *p[] = {run};
     nodes = PQexecParams(ctx->conn,
                          "SELECT m.ext_id, m.status, x.posts, x.in_degree, x.out_degree,"
