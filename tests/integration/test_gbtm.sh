@@ -98,6 +98,13 @@ for K in (1, 2, 3):
     print("zip K %d: %.3f >= poisson %.3f" % (K, z[K]["loglik"], p[K]["loglik"]))
 PYEOF
 
+# a fit stopped early is flagged, with finite numbers
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --model ziptau \
+    --order 3 --groups 4 --starts 2 --max-iter 1
+contains "$ERR" "(not converged)"
+[ "$(json "d['fits'][0]['converged']")" = False ] || fail "an early stop must be flagged"
+[ "$(json "d['fits'][0]['iterations']")" = 1 ] || fail "--max-iter 1"
+
 # --members: one posterior row per member, summing to 1
 expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --groups 3 --starts 2 \
     --members --quiet
