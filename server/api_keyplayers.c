@@ -414,8 +414,9 @@ static const struct {
  * format=cytoscape: Cytoscape.js elements JSON for the limit network members
  * best by composite rank (ties by member id) and the reply edges among them.
  * Node data: id (ext id), status, posts, in/out degree, pagerank,
- * betweenness, coreness, community, composite_rank; edge data: id, source,
- * target, weight.  O(V log V + E) in the database.
+ * betweenness, coreness, community, composite_rank; edge data: source,
+ * target, weight (no id: Cytoscape.js gives edges their own, which cannot
+ * collide with an ext id).  O(V log V + E) in the database.
  */
 static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long limit)
 {
@@ -430,8 +431,7 @@ static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long lim
         "   JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
         "   WHERE x.run_id = $1::bigint AND x.in_network"
         "   ORDER BY x.composite_rank NULLS LAST, x.member_id LIMIT $2::int),"
-        " e AS (SELECT s.ext_id AS source, t.ext_id AS target, e.weight,"
-        "   row_number() OVER (ORDER BY s.ext_id, t.ext_id) AS n"
+        " e AS (SELECT s.ext_id AS source, t.ext_id AS target, e.weight"
         "   FROM run_reply_edges e JOIN top s ON s.member_id = e.source_id"
         "   JOIN top t ON t.member_id = e.target_id WHERE e.run_id = $1::bigint)"
         " SELECT json_build_object('run', " FORA_API_RUN_JSON ", 'format', 'cytoscape',"
@@ -447,8 +447,8 @@ static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long lim
         "    'composite_rank', t.composite_rank))"
         "    ORDER BY t.composite_rank NULLS LAST, t.member_id) FROM top t), '[]'::json),"
         "  'edges', COALESCE((SELECT json_agg(json_build_object('data', json_build_object("
-        "    'id', 'e' || e.n, 'source', e.source, 'target', e.target, 'weight', e.weight))"
-        "    ORDER BY e.n) FROM e), '[]'::json)))"
+        "    'source', e.source, 'target', e.target, 'weight', e.weight))"
+        "    ORDER BY e.source, e.target) FROM e), '[]'::json)))"
         " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint",
         2, p, "run not found", "run");
 }

@@ -45,6 +45,11 @@ ids=$(json "','.join(\"'\" + n['data']['id'] + \"'\" for n in d['elements']['nod
 [ "$(json "len(d['elements']['edges'])")" = "$(sql "SELECT count(*) FROM run_reply_edges e
     JOIN members s ON s.id = e.source_id JOIN members t ON t.id = e.target_id
     WHERE e.run_id = $run AND s.ext_id IN ($ids) AND t.ext_id IN ($ids)")" ] || fail "cytoscape edge count"
+[ "$(json "sum(e['data']['weight'] for e in d['elements']['edges'])")" = "$(sql "SELECT sum(e.weight)::int FROM run_reply_edges e
+    JOIN members s ON s.id = e.source_id JOIN members t ON t.id = e.target_id
+    WHERE e.run_id = $run AND s.ext_id IN ($ids) AND t.ext_id IN ($ids)")" ] || fail "cytoscape edge weights"
+[ "$(json "all(sorted(e['data']) == ['source', 'target', 'weight'] for e in d['elements']['edges'])")" = True ] ||
+    fail "cytoscape edge data"
 [ "$(json "d['network_members']")" = "$(sql "SELECT reply_graph_vertices FROM run_summary WHERE run_id = $run")" ] ||
     fail "cytoscape network_members"
 for bad in "limit=0" "limit=2001" "limit=x" "format=graphml&limit=10"; do
