@@ -187,23 +187,47 @@ static fora_err_t order_by_member_key(const fora_netgraph_t *g, const double *me
 }
 
 /* betweenness of the remaining graph (removed vertices' edges dropped) */
-static fora_err_t remaining_betweenness(const igraph_t *u, const bool *gone, int32_t left,
-                                        const fora_disruption_opts_t *o, double *bet,
+static fora_err_t remaining_betweenness(const igraph_t *u, const fora__csr_t *a, const bool *gone,
+                                        int32_t left, const fora_disruption_opts_t *o, double *bet,
                                         fora_diag_t *diag)
 {
     fora_err_t err = FORA_OK;
     int32_t n = (int32_t)igraph_vcount(u);
-    igraph_vector_int_t edges, src;
+    if (left > o->exact_max && o->recompute_samples < left) {
+        /* sampled: Brandes from k sources among the remaining members */
+        int32_t k = o->recompute_samples;
+        int32_t *alive = malloc(sizeof(int32_t) * ((size_t)left + 1));
+        int32_t *pick = malloc(sizeof(int32_t) * ((size_t)k + 1));
+        double *acc = calloc((size_t)n + 1, sizeof(double));
+        if (!alive || !pick || !acc) {
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory sampling sources");
+        } else {
+            int32_t q = 0;
+            for (int32_t v = 0; v < n; v++)
+                if (!gone[v]) alive[q++] = v;
+            err = fora__sample(left, k, pick, diag);
+            for (int32_t i = 0; i < k && !err; i++)
+                pick[i] = alive[pick[i]];
+            if (!err) err = fora__brandes(a, gone, pick, k, acc, diag);
+            for (int32_t v = 0; v < n && !err; v++)
+                bet[v] = gone[v] ? -INFINITY : acc[v] * 0.5 * (double)left / k;
+        }
+        free(alive);
+        free(pick);
+        free(acc);
+        return err;
+    }
+    igraph_vector_int_t edges;
     igraph_t h;
     igraph_vector_t res;
-    bool have_e = false, have_h = false, have_r = false, have_s = false;
+    bool have_e = false, have_h = false, have_r = false;
     if ((err = fora_err_from_igraph(igraph_vector_int_init(&edges, 0), diag, "edges"))) goto out;
     have_e = true;
     for (igraph_integer_t e = 0; e < igraph_ecount(u); e++) {
-        igraph_integer_t a = IGRAPH_FROM(u, e), b = IGRAPH_TO(u, e);
-        if (gone[a] || gone[b]) continue;
-        if ((err = fora_err_from_igraph(igraph_vector_int_push_back(&edges, a), diag, "edges")) ||
-            (err = fora_err_from_igraph(igraph_vector_int_push_back(&edges, b), diag, "edges")))
+        igraph_integer_t x = IGRAPH_FROM(u, e), y = IGRAPH_TO(u, e);
+        if (gone[x] || gone[y]) continue;
+        if ((err = fora_err_from_igraph(igraph_vector_int_push_back(&edges, x), diag, "edges")) ||
+            (err = fora_err_from_igraph(igraph_vector_int_push_back(&edges, y), diag, "edges")))
             goto out;
     }
     if ((err = fora_err_from_igraph(igraph_create(&h, &edges, n, IGRAPH_UNDIRECTED), diag,
@@ -212,54 +236,22 @@ static fora_err_t remaining_betweenness(const igraph_t *u, const bool *gone, int
     have_h = true;
     if ((err = fora_err_from_igraph(igraph_vector_init(&res, n), diag, "vector"))) goto out;
     have_r = true;
-    if (left <= o->exact_max || o->recompute_samples >= left) {
-        if ((err = fora_err_from_igraph(igraph_betweenness(&h, &res, igraph_vss_all(), false, NULL),
-                                        diag, "recomputed betweenness")))
-            goto out;
-    } else {
-        int32_t k = o->recompute_samples;
-        int32_t *alive = malloc(sizeof(int32_t) * ((size_t)left + 1));
-        int32_t *pick = malloc(sizeof(int32_t) * ((size_t)k + 1));
-        if (!alive || !pick) {
-            free(alive);
-            free(pick);
-            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory sampling sources");
-            goto out;
-        }
-        int32_t q = 0;
-        for (int32_t v = 0; v < n; v++)
-            if (!gone[v]) alive[q++] = v;
-        err = fora__sample(left, k, pick, diag);
-        if (!err) err = fora_err_from_igraph(igraph_vector_int_init(&src, k), diag, "sources");
-        if (!err) {
-            have_s = true;
-            for (int32_t i = 0; i < k; i++)
-                VECTOR(src)[i] = alive[pick[i]];
-        }
-        free(alive);
-        free(pick);
-        if (err) goto out;
-        igraph_vs_t vs;
-        igraph_vs_vector(&vs, &src);
-        if ((err = fora_err_from_igraph(igraph_betweenness_subset(&h, &res, igraph_vss_all(), false,
-                                                                  vs, igraph_vss_all(), NULL),
-                                        diag, "recomputed sampled betweenness")))
-            goto out;
-        igraph_vector_scale(&res, (double)left / k);
-    }
+    if ((err = fora_err_from_igraph(igraph_betweenness(&h, &res, igraph_vss_all(), false, NULL),
+                                    diag, "recomputed betweenness")))
+        goto out;
     for (int32_t v = 0; v < n; v++)
         bet[v] = gone[v] ? -INFINITY : VECTOR(res)[v];
 out:
-    if (have_s) igraph_vector_int_destroy(&src);
     if (have_r) igraph_vector_destroy(&res);
     if (have_h) igraph_destroy(&h);
     if (have_e) igraph_vector_int_destroy(&edges);
     return err;
 }
 
-static fora_err_t order_recomputed(const fora_netgraph_t *g, const fora_centrality_t *c,
-                                   int32_t max_removed, const fora_disruption_opts_t *o,
-                                   int32_t *order, fora_diag_t *diag)
+static fora_err_t order_recomputed(const fora_netgraph_t *g, const fora__csr_t *a,
+                                   const fora_centrality_t *c, int32_t max_removed,
+                                   const fora_disruption_opts_t *o, int32_t *order,
+                                   fora_diag_t *diag)
 {
     fora_err_t err = FORA_OK;
     int32_t n = g->n;
@@ -271,7 +263,7 @@ static fora_err_t order_recomputed(const fora_netgraph_t *g, const fora_centrali
         goto out;
     }
     int32_t every = o->recompute_every;
-    if (every <= 0) every = max_removed / 50 + (max_removed % 50 != 0);
+    if (every <= 0) every = max_removed / 20 + (max_removed % 20 != 0);
     if (every < 1) every = 1;
     /* the first batch uses the run's betweenness (same sample as the metrics) */
     for (int32_t v = 0; v < n; v++)
@@ -298,7 +290,7 @@ static fora_err_t order_recomputed(const fora_netgraph_t *g, const fora_centrali
                 }
             break;
         }
-        if ((err = remaining_betweenness(&g->u.graph, gone, n - r, o, bet, diag))) goto out;
+        if ((err = remaining_betweenness(&g->u.graph, a, gone, n - r, o, bet, diag))) goto out;
     }
 out:
     free(gone);
@@ -492,7 +484,7 @@ fora_err_t fora_disruption_run(const fora_netgraph_t *g, const fora_centrality_t
             err = order_by_member_key(g, composite->score, order, diag);
             break;
         case FORA_STRATEGY_BETWEENNESS_RECOMPUTED:
-            err = order_recomputed(g, c, maxr, &opts, order, diag);
+            err = order_recomputed(g, &a, c, maxr, &opts, order, diag);
             break;
         case FORA_STRATEGY_KPP_NEG: {
             int32_t q = 0;

@@ -723,17 +723,17 @@ fora_err_t fora_kpp_pos(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora
             break;
         }
     }
-    /* swaps against the best 20 untaken candidates by their last bound */
+    /* swaps against the best 10 untaken candidates by their last bound */
     {
         double cur = pos_eval(&csr, set, k, D, dw, best, dist, queue);
         for (int32_t pass = 0; pass < opts.max_swap_passes; pass++) {
             bool improved = false;
-            int32_t pool[20], np = 0;
+            int32_t pool[10], np = 0;
             {
-                /* pick the 20 highest bounds among untaken candidates */
+                /* pick the 10 highest bounds among untaken candidates */
                 for (int32_t c = 0; c < C; c++) {
                     if (taken[cand[c]]) continue;
-                    if (np < 20) {
+                    if (np < 10) {
                         pool[np++] = c;
                     } else {
                         int32_t lo = 0;

@@ -39,6 +39,14 @@ int32_t fora__bfs(const fora__csr_t *c, int32_t src, const bool *removed, int32_
 /* k distinct values of 0..n-1 drawn from igraph's default RNG (partial Fisher-Yates), ascending. */
 fora_err_t fora__sample(int32_t n, int32_t k, int32_t *out, fora_diag_t *diag);
 
+/*
+ * Brandes' accumulation from the k sources src (skipping removed vertices;
+ * NULL: none): acc[v] += sum over sources s != v of delta_s(v) (ordered
+ * pairs; halve for undirected betweenness).  O(k (n + m)).
+ */
+fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_t *src, int32_t k,
+                         double *acc, fora_diag_t *diag);
+
 /* union-find with sizes */
 static inline int32_t fora__uf_find(int32_t *parent, int32_t x)
 {

@@ -475,6 +475,21 @@ fora_err_t fora_series_values(const fora_series_t *r, fora_measure_t m, int32_t 
     return FORA_OK;
 }
 
+fora_err_t fora_series_share_values(const fora_series_t *r, fora_measure_t m, int32_t g,
+                                    double *out, bool *defined, fora_diag_t *diag)
+{
+    if ((unsigned)m >= FORA_MEASURE_N)
+        return fora_diag_set(diag, FORA_EINVAL, "invalid value for parameter \"measure\"");
+    if (g < 0 || (size_t)g >= r->ngroups)
+        return fora_diag_set(diag, FORA_EINVAL, "group %d does not exist in the series", (int)g);
+    const int64_t *v = r->group_count[m] + (size_t)g * r->nbins;
+    for (size_t b = 0; b < r->nbins; b++) {
+        defined[b] = r->count[m][b] > 0;
+        out[b] = defined[b] ? (double)v[b] / (double)r->count[m][b] : 0;
+    }
+    return FORA_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* rolling mean, trend, autocorrelation                                    */
 /* ---------------------------------------------------------------------- */

@@ -10,12 +10,17 @@ packages=(
     libexpat1-dev zlib1g-dev
     postgresql-15 postgresql-client-15
     curl python3 clang-format
-    r-base-core r-cran-survival
+    r-base-core r-cran-survival r-cran-flexmix
+    python3-networkx python3-scipy
+    # api-docs/openapi.yaml -> JSON at build time; response validation in tests
+    python3-yaml python3-jsonschema
+    # the dashboard's browser test (headless, driven by playwright-core)
     chromium
 )
-# The dashboard's build runs npm (Debian 12: Node 18, npm 9).  A machine with
-# another Node.js (one that bundles npm, whose package conflicts with
-# Debian's npm) keeps it.
+# npm installs the Node tools (Redocly CLI, Redoc; the dashboard's Chart.js,
+# Cytoscape.js and playwright-core) into the build folder (Debian 12: Node 18,
+# npm 9).  A Node.js from elsewhere (e.g. NodeSource's, which bundles npm and
+# conflicts with Debian's npm package) is kept.
 if ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

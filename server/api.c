@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,133 @@ static void h_readyz(fora__api_ctx_t *ctx)
     fora__api_ok(ctx->resp, json_pack("{s:s}", "status", "ready"));
 }
 
+/* ---- the result cache ----------------------------------------------------------- */
+
+/*
+ * Answers of the forum routes depend only on the forum's data (its
+ * data_version) and on which runs completed (the newest completed run id):
+ * a completed run never changes.  So `fora serve` keeps recent 200 answers,
+ * keyed by the request (path and parameters in order) and stamped with those
+ * two numbers; one indexed query reads the current stamp, and a matching
+ * entry is sent without running the route.  Routes whose answer changes
+ * otherwise (the runs list, with running and failed runs; jobs) are not
+ * cached.  Direct-mapped: a colliding request replaces the older entry.
+ * Process-wide, behind one mutex (like the snapshot cache).
+ */
+#define CACHE_SLOTS 1024
+#define CACHE_MAX_BODY (4u << 20)    /* larger answers are not kept */
+#define CACHE_MAX_BYTES (128u << 20) /* all bodies together */
+
+typedef struct cache_slot {
+    char *key;
+    int64_t forum, version, run; /* the stamp */
+    char *body;                  /* compact JSON */
+    size_t len;
+} cache_slot_t;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static cache_slot_t cache[CACHE_SLOTS];
+static size_t cache_bytes;
+static uint64_t cache_hits, cache_misses;
+
+static bool cacheable(const char *pattern)
+{
+    return strncmp(pattern, "/v1/forums/{forum}", 18) == 0 &&
+           strcmp(pattern, "/v1/forums/{forum}/runs") != 0 &&
+           strcmp(pattern, "/v1/forums/{forum}/recompute") != 0;
+}
+
+/* The stamp of forum key (name or id); false when unknown or on error (no caching). */
+static bool cache_stamp(PGconn *conn, const char *forum, int64_t st[3])
+{
+    bool numeric = forum[0] && strspn(forum, "0123456789") == strlen(forum) && strlen(forum) < 19;
+    const char *p[] = {forum};
+    PGresult *r = PQexecParams(
+        conn,
+        numeric ? "SELECT f.id, f.data_version, COALESCE((SELECT max(id) FROM analysis_runs"
+                  " WHERE forum_id = f.id AND status = 'completed'), 0)"
+                  " FROM forums f WHERE f.id = $1::bigint"
+                : "SELECT f.id, f.data_version, COALESCE((SELECT max(id) FROM analysis_runs"
+                  " WHERE forum_id = f.id AND status = 'completed'), 0)"
+                  " FROM forums f WHERE f.name = $1",
+        1, NULL, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    for (int i = 0; ok && i < 3; i++)
+        st[i] = atoll(PQgetvalue(r, 0, i));
+    PQclear(r);
+    return ok;
+}
+
+static char *cache_key(const fora_api_request_t *req, uint64_t *hash)
+{
+    size_t len = strlen(req->path) + 2;
+    for (size_t i = 0; i < req->nparams; i++)
+        len += strlen(req->params[i].key) + strlen(req->params[i].value) + 2;
+    char *k = fora_xmalloc(len + 1), *o = k;
+    o += sprintf(o, "%s?", req->path);
+    for (size_t i = 0; i < req->nparams; i++)
+        o += sprintf(o, "%s=%s&", req->params[i].key, req->params[i].value);
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = k; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    *hash = h;
+    return k;
+}
+
+/* A copy of the cached body for key at stamp st, or NULL. */
+static char *cache_get(const char *key, uint64_t h, const int64_t st[3])
+{
+    char *out = NULL;
+    pthread_mutex_lock(&cache_mu);
+    cache_slot_t *s = &cache[h % CACHE_SLOTS];
+    if (s->key && strcmp(s->key, key) == 0 && s->forum == st[0] && s->version == st[1] &&
+        s->run == st[2]) {
+        out = fora_xmalloc(s->len + 1);
+        memcpy(out, s->body, s->len + 1);
+        cache_hits++;
+    } else {
+        cache_misses++;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return out;
+}
+
+static void cache_put(char *key, uint64_t h, const int64_t st[3], const char *body)
+{
+    size_t len = strlen(body);
+    if (len > CACHE_MAX_BODY) {
+        free(key);
+        return;
+    }
+    pthread_mutex_lock(&cache_mu);
+    cache_slot_t *s = &cache[h % CACHE_SLOTS];
+    cache_bytes -= s->key ? s->len : 0;
+    free(s->key);
+    free(s->body);
+    memset(s, 0, sizeof(*s));
+    if (cache_bytes + len <= CACHE_MAX_BYTES) {
+        s->key = key;
+        key = NULL;
+        s->forum = st[0];
+        s->version = st[1];
+        s->run = st[2];
+        s->body = fora_xmalloc(len + 1);
+        memcpy(s->body, body, len + 1);
+        s->len = len;
+        cache_bytes += len;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    free(key);
+}
+
+void fora_api_cache_stats(uint64_t *hits, uint64_t *misses)
+{
+    pthread_mutex_lock(&cache_mu);
+    *hits = cache_hits;
+    *misses = cache_misses;
+    pthread_mutex_unlock(&cache_mu);
+}
+
 /* ---- routing ---------------------------------------------------------------- */
 
 static void h_routes(fora__api_ctx_t *ctx);
@@ -517,7 +645,34 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
             fora__api_ctx_t ctx = {.conn = conn, .req = req, .resp = resp};
             for (int i = 0; i < nseg; i++)
                 ctx.seg[i] = seg[i];
+            int64_t stamp[3];
+            uint64_t hash = 0;
+            char *key = NULL;
+            if (req->use_cache && nseg > 0 && cacheable(r->pattern) &&
+                cache_stamp(conn, seg[0], stamp)) {
+                key = cache_key(req, &hash);
+                char *hit = cache_get(key, hash, stamp);
+                if (hit) {
+                    free(key);
+                    resp->status = 200;
+                    resp->text = hit;
+                    resp->content_type = "application/json";
+                    return;
+                }
+            }
             r->fn(&ctx);
+            if (key && resp->status == 200 && resp->body) {
+                char *text = json_dumps(resp->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (text) {
+                    cache_put(key, hash, stamp, text);
+                    key = NULL;
+                    json_decref(resp->body);
+                    resp->body = NULL;
+                    resp->text = text;
+                    resp->content_type = "application/json";
+                }
+            }
+            free(key);
             if (resp->body == NULL && resp->text == NULL)
                 fora__api_error(resp, FORA_EINTERNAL, "out of memory building JSON", NULL);
             return;

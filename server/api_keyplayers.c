@@ -59,7 +59,7 @@ static const char *const *member_field_names(void)
     "(jsonb_build_object('id', m.id, 'ext_id', m.ext_id, 'status', m.status,"                      \
     "  'registered_at', m.registered_at, 'banned_at', m.banned_at,"                                \
     "  'constraint', x.burt_constraint)"                                                           \
-    " || (to_jsonb(x) - 'run_id' - 'member_id' - 'burt_constraint'))"
+    " || (to_jsonb(x) - 'run_id' - 'member_id' - 'burt_constraint' - 'ext_id' - 'ord'))"
 
 /* The forum and run of a result route; false when an error was answered. */
 static bool forum_run(fora__api_ctx_t *ctx, char *forum, char *run)
@@ -90,29 +90,29 @@ static void h_members(fora__api_ctx_t *ctx)
     snprintf(comm_s, sizeof(comm_s), "%lld", comm);
     snprintf(minp_s, sizeof(minp_s), "%lld", minp);
     const char *status = fora__api_param(ctx->req, "status");
-    const char *p[] = {
-        run, pg.limit_s, pg.offset_s, comm_s, minp_s, innet < 0 ? NULL : booleans[innet], status};
+    const char *p[] = {run,    pg.limit_s, pg.offset_s,
+                       comm_s, minp_s,     innet < 0 ? NULL : booleans[innet],
+                       status, forum};
+    /* filter, count and page on the bare rows; build JSON for the page only */
     snprintf(sql, sizeof(sql),
-             "WITH sel AS (SELECT x.*, m.ext_id FROM run_member_metrics x"
-             "  JOIN analysis_runs r ON r.id = x.run_id"
-             "  JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
+             "WITH sel AS MATERIALIZED (SELECT x.*, m.ext_id FROM run_member_metrics x"
+             "  JOIN members m ON m.forum_id = $8::bigint AND m.id = x.member_id"
              "  WHERE x.run_id = $1::bigint AND ($4::int < 0 OR x.community = $4::int)"
              "  AND x.posts >= $5::bigint AND ($6::boolean IS NULL OR x.in_network = $6::boolean)"
-             "  AND ($7::text IS NULL OR m.status = $7))"
+             "  AND ($7::text IS NULL OR m.status = $7)),"
+             " page AS (SELECT x.*, row_number() OVER () AS ord FROM"
+             "  (SELECT * FROM sel x ORDER BY %s %s NULLS LAST, x.member_id"
+             "   LIMIT $2::int OFFSET $3::int) x)"
              " SELECT json_build_object('run', (SELECT " FORA_API_RUN_JSON
              "   FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint),"
              " 'total', (SELECT count(*) FROM sel), 'limit', $2::int, 'offset', $3::int,"
              " 'sort', '%s%s',"
-             " 'items', COALESCE((SELECT json_agg(j ORDER BY ord) FROM"
-             "  (SELECT " MEMBER_JSON " AS j, row_number() OVER (ORDER BY %s %s NULLS LAST,"
-             "    x.member_id) AS ord"
-             "   FROM sel x JOIN analysis_runs r ON r.id = x.run_id"
-             "   JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
-             "   ORDER BY %s %s NULLS LAST, x.member_id LIMIT $2::int OFFSET $3::int) y),"
+             " 'items', COALESCE((SELECT json_agg(" MEMBER_JSON " ORDER BY x.ord)"
+             "  FROM page x JOIN members m ON m.forum_id = $8::bigint AND m.id = x.member_id),"
              "  '[]'::json))",
-             desc ? "-" : "", member_fields[sort].name, member_fields[sort].col,
-             desc ? "DESC" : "ASC", member_fields[sort].col, desc ? "DESC" : "ASC");
-    fora__api_reply_query(ctx, sql, 7, p, NULL, NULL);
+             member_fields[sort].col, desc ? "DESC" : "ASC", desc ? "-" : "",
+             member_fields[sort].name);
+    fora__api_reply_query(ctx, sql, (int)(sizeof(p) / sizeof(p[0])), p, NULL, NULL);
 }
 
 /* GET /v1/forums/{forum}/members/{member}: {member} is the member's ext_id. */
@@ -198,18 +198,19 @@ static void h_keyplayers(fora__api_ctx_t *ctx)
             dir = member_fields[i].desc ? "DESC" : "ASC";
         }
     snprintf(sql, sizeof(sql),
-             "SELECT json_build_object('run', " FORA_API_RUN_JSON ", 'method', $4::text,"
+             "WITH page AS (SELECT x.*, $3::int + row_number() OVER () AS ord FROM"
+             "  (SELECT * FROM run_member_metrics x WHERE x.run_id = $1::bigint"
+             "   AND %s IS NOT NULL ORDER BY %s %s, x.member_id"
+             "   LIMIT $2::int OFFSET $3::int) x)"
+             " SELECT json_build_object('run', " FORA_API_RUN_JSON ", 'method', $4::text,"
              " 'total', (SELECT count(*) FROM run_member_metrics x WHERE x.run_id = r.id"
              "   AND %s IS NOT NULL), 'limit', $2::int, 'offset', $3::int,"
-             " 'items', COALESCE((SELECT json_agg(j ORDER BY ord) FROM"
-             "  (SELECT row_number() OVER (ORDER BY %s %s, x.member_id) AS ord,"
-             "    jsonb_build_object('rank', row_number() OVER (ORDER BY %s %s,"
-             "    x.member_id), 'value', %s, 'member', " MEMBER_JSON ") AS j"
-             "   FROM run_member_metrics x JOIN members m ON m.forum_id = r.forum_id"
-             "    AND m.id = x.member_id WHERE x.run_id = r.id AND %s IS NOT NULL"
-             "   ORDER BY %s %s, x.member_id LIMIT $2::int OFFSET $3::int) y), '[]'::json))"
+             " 'items', COALESCE((SELECT json_agg(jsonb_build_object('rank', x.ord,"
+             "   'value', %s, 'member', " MEMBER_JSON ") ORDER BY x.ord)"
+             "   FROM page x JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id),"
+             "  '[]'::json))"
              " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint",
-             col, col, dir, col, dir, value, col, col, dir);
+             col, col, dir, col, value);
     fora__api_reply_query(ctx, sql, 4, p, NULL, NULL);
 }
 

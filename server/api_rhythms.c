@@ -3,8 +3,9 @@
  * engagement (issue 5; api-docs/rhythms.md).
  *
  * Every route here is parameterised (zone, window, bin, split, horizons,
- * silence ...), so nothing is stored per run: each request loads the forum's
- * snapshot (one REPEATABLE READ transaction, fora_snapshot_load), builds the
+ * silence ...), so nothing is stored per run: each request takes the forum's
+ * snapshot at its current data version from the shared cache
+ * (snapshot_cache.h: loaded once per data version), builds the
  * zone table it needs, computes with analysis/rhythms.c or longevity.c and
  * answers.  Parameters are all validated before the database is touched.
  * None of this calls igraph, so it is safe on any HTTP thread.
@@ -18,9 +19,9 @@
 #include <jansson.h>
 
 #include "api_internal.h"
+#include "snapshot_cache.h"
 #include "fora/longevity.h"
 #include "fora/rhythms.h"
-#include "fora/snapshot_load.h"
 #include "fora/survival.h"
 #include "fora/tzmap_load.h"
 
@@ -84,10 +85,26 @@ static bool zone_param(fora__api_ctx_t *ctx, const char **zone)
     return true;
 }
 
+/* Times a window or a date may take: 1900-01-01 .. 2200-01-01 (the zone table spans them). */
+#define TIME_MIN INT64_C(-2208988800)
+#define TIME_MAX INT64_C(7258118400)
+
+static bool time_param(fora__api_ctx_t *ctx, const char *key, int64_t *out)
+{
+    if (!fora__api_time_param(ctx, key, out)) return false;
+    if (*out != FORA_TIME_NONE && (*out < TIME_MIN || *out > TIME_MAX)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "parameter \"%s\" must be between 1900 and 2200", key);
+        fora__api_error(ctx->resp, FORA_EINVAL, msg, key);
+        return false;
+    }
+    return true;
+}
+
 static bool window_params(fora__api_ctx_t *ctx, common_t *c)
 {
-    if (!fora__api_time_param(ctx, "from", &c->from)) return false;
-    if (!fora__api_time_param(ctx, "to", &c->to)) return false;
+    if (!time_param(ctx, "from", &c->from)) return false;
+    if (!time_param(ctx, "to", &c->to)) return false;
     if (c->from != FORA_TIME_NONE && c->to != FORA_TIME_NONE && c->from > c->to) {
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"from\" is after \"to\"", "from");
         return false;
@@ -135,7 +152,7 @@ static bool load(fora__api_ctx_t *ctx, const common_t *c, fora_snapshot_t **s, f
     fora_diag_t d = FORA_DIAG_INIT;
     *s = NULL;
     *tz = NULL;
-    if (fora_snapshot_load(ctx->conn, strtoll(c->forum_id, NULL, 10), s, &d) != FORA_OK) {
+    if (fora__snapshot_acquire(ctx->conn, strtoll(c->forum_id, NULL, 10), s, &d) != FORA_OK) {
         fora__api_diag(ctx->resp, &d);
         return false;
     }
@@ -144,7 +161,7 @@ static bool load(fora__api_ctx_t *ctx, const common_t *c, fora_snapshot_t **s, f
     const char *zone = c->zone ? c->zone : (*s)->forum.timezone;
     if (fora_tzmap_load(zone, t0, t1, tz, &d) != FORA_OK) {
         fora__api_error(ctx->resp, d.code, d.msg, "zone");
-        fora_snapshot_destroy(*s);
+        fora__snapshot_release(*s);
         *s = NULL;
         return false;
     }
@@ -182,10 +199,11 @@ static void h_series(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {"zone",        "from",   "to",    "bin",     "split",
                                         "measure",     "window", "align", "max_lag", "conf",
-                                        "new_members", "group",  NULL};
+                                        "new_members", "group",  "value", NULL};
     static const char *const align_values[] = {"right", "center", NULL};
+    static const char *const value_values[] = {"count", "share", NULL};
     common_t c = {0};
-    int bin, split, measure, align, newm;
+    int bin, split, measure, align, newm, value;
     long long window, max_lag;
     double conf;
     if (!fora__api_only_params(ctx, known) || !zone_param(ctx, &c.zone) ||
@@ -195,6 +213,7 @@ static void h_series(fora__api_ctx_t *ctx)
         !fora__api_enum_param(ctx, "measure", measure_values, FORA_MEASURE_POSTS, &measure) ||
         !fora__api_enum_param(ctx, "align", align_values, FORA_ALIGN_CENTER, &align) ||
         !fora__api_enum_param(ctx, "new_members", new_member_values, 0, &newm) ||
+        !fora__api_enum_param(ctx, "value", value_values, 0, &value) ||
         !fora__api_int_param(ctx, "window", 5, 1, 10000, &window) ||
         !fora__api_int_param(ctx, "max_lag", 52, 1, 10000, &max_lag) ||
         !fora__api_double_param(ctx, "conf", 0.95, 0.5, 0.999999, &conf))
@@ -209,11 +228,18 @@ static void h_series(fora__api_ctx_t *ctx)
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"group\" needs a split", "group");
         return;
     }
+    if (value == 1 && glabel == NULL) {
+        fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"value\": a share needs a group",
+                        "value");
+        return;
+    }
     if (!fora__api_resolve_forum(ctx, ctx->seg[0], c.forum_id, sizeof(c.forum_id))) return;
     fora_snapshot_t *s = NULL;
     fora_tzmap_t *tz = NULL;
     fora_series_t *r = NULL;
     fora_acf_t *acf = NULL;
+    bool *use = NULL;
+    double *packed = NULL;
     double *v = NULL, *rm = NULL;
     bool *def = NULL;
     fora_diag_t d = FORA_DIAG_INIT;
@@ -236,14 +262,30 @@ static void h_series(fora__api_ctx_t *ctx)
     v = fora_xmalloc(na * sizeof(double));
     rm = fora_xmalloc(na * sizeof(double));
     def = fora_xmalloc(na * sizeof(bool));
-    if (fora_series_values(r, (fora_measure_t)measure, g, v, &d) != FORA_OK ||
+    use = fora_xmalloc(na * sizeof(bool));
+    packed = fora_xmalloc(na * sizeof(double));
+    fora_err_t ve = value == 1 ? fora_series_share_values(r, (fora_measure_t)measure, g, v, use, &d)
+                               : fora_series_values(r, (fora_measure_t)measure, g, v, &d);
+    if (ve != FORA_OK ||
         fora_rolling_mean(v, n, (size_t)window, (fora_align_t)align, rm, def, &d) != FORA_OK) {
         fora__api_error(ctx->resp, d.code, d.msg, "window");
         goto out;
     }
+    size_t nu = 0; /* the defined values, in order (all of them for counts) */
+    for (size_t b = 0; b < n; b++) {
+        if (value == 0) use[b] = true;
+        if (use[b]) packed[nu++] = v[b];
+    }
+    if (value == 1) {
+        /* a rolling mean is defined only where every share in its window is */
+        size_t back = align == FORA_ALIGN_CENTER ? (size_t)(window - 1) / 2 : (size_t)window - 1;
+        for (size_t b = 0; b < n; b++)
+            for (size_t k = 0; def[b] && k < (size_t)window; k++)
+                if (!use[b - back + k]) def[b] = false;
+    }
     fora_trend_t tr;
-    if (fora_trend_fit(NULL, v, NULL, n, conf, &tr, &d) != FORA_OK ||
-        fora_acf_compute(v, n, (size_t)max_lag, &acf, &d) != FORA_OK) {
+    if (fora_trend_fit(NULL, v, use, n, conf, &tr, &d) != FORA_OK ||
+        fora_acf_compute(packed, nu, (size_t)max_lag, &acf, &d) != FORA_OK) {
         fora__api_diag(ctx->resp, &d);
         goto out;
     }
@@ -275,6 +317,13 @@ static void h_series(fora__api_ctx_t *ctx)
     json_t *st = json_object();
     json_object_set_new(st, "measure", json_string(measure_values[measure]));
     json_object_set_new(st, "group", glabel ? json_string(glabel) : json_null());
+    json_object_set_new(st, "value", json_string(value_values[value]));
+    if (value == 1) {
+        json_t *sv = json_array();
+        for (size_t b = 0; b < n; b++)
+            json_array_append_new(sv, jnum(use[b], v[b]));
+        json_object_set_new(st, "values", sv);
+    }
     json_t *roll = json_array();
     for (size_t b = 0; b < n; b++)
         json_array_append_new(roll, jnum(def[b], rm[b]));
@@ -305,13 +354,15 @@ static void h_series(fora__api_ctx_t *ctx)
     json_object_set_new(doc, "stats", st);
     fora__api_ok(ctx->resp, doc);
 out:
+    free(use);
+    free(packed);
     free(v);
     free(rm);
     free(def);
     fora_acf_destroy(acf);
     fora_series_destroy(r);
     fora_tzmap_destroy(tz);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 /* ---- /activity/profile and /activity/heatmap ------------------------------------------- */
@@ -439,7 +490,7 @@ out:
     fora_profile_destroy(p);
     fora_series_destroy(r);
     fora_tzmap_destroy(tz);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 static void h_profile(fora__api_ctx_t *ctx)
@@ -590,8 +641,8 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
         !fora__api_enum_param(ctx, "curve", bool_values, 1, &curve) ||
         !fora__api_int_param(ctx, "silence_days", 90, 1, 100000, &silence) ||
         !fora__api_double_param(ctx, "conf", 0.95, 0.5, 0.999999, &conf) ||
-        !horizons_param(ctx, hz, &nh) || !fora__api_time_param(ctx, "at", &at) ||
-        !fora__api_time_param(ctx, "end", &end))
+        !horizons_param(ctx, hz, &nh) || !time_param(ctx, "at", &at) ||
+        !time_param(ctx, "end", &end))
         return;
     if (threads) {
         const char *bad = fora__api_param(ctx->req, "origin")  ? "origin"
@@ -666,7 +717,7 @@ out:
     fora_survival_destroy(sv);
     fora_longevity_destroy(l);
     fora_tzmap_destroy(tz);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 static void h_survival_members(fora__api_ctx_t *ctx)
@@ -701,7 +752,7 @@ static void h_engagement(fora__api_ctx_t *ctx)
     fora_snapshot_t *s = NULL;
     fora_engagement_t *e = NULL;
     fora_diag_t d = FORA_DIAG_INIT;
-    if (fora_snapshot_load(ctx->conn, strtoll(c.forum_id, NULL, 10), &s, &d) != FORA_OK ||
+    if (fora__snapshot_acquire(ctx->conn, strtoll(c.forum_id, NULL, 10), &s, &d) != FORA_OK ||
         fora_engagement_compute(s, kind, (size_t)limit, &e, &d) != FORA_OK) {
         fora__api_diag(ctx->resp, &d);
         goto out;
@@ -734,7 +785,7 @@ static void h_engagement(fora__api_ctx_t *ctx)
     fora__api_ok(ctx->resp, doc);
 out:
     fora_engagement_destroy(e);
-    fora_snapshot_destroy(s);
+    fora__snapshot_release(s);
 }
 
 const fora__api_route_t fora__api_routes_rhythms[] = {

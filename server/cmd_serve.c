@@ -261,6 +261,14 @@ static char *metrics_text(metrics_t *m, PGconn *conn)
                 "# TYPE fora_db_unavailable_total counter\n"
                 "fora_db_unavailable_total %llu\n",
                 (unsigned long long)m->db_unavailable);
+    uint64_t hits, misses;
+    fora_api_cache_stats(&hits, &misses);
+    sprintf_cat(&b, &len, &cap,
+                "# HELP fora_result_cache_requests_total Cacheable requests by outcome.\n"
+                "# TYPE fora_result_cache_requests_total counter\n"
+                "fora_result_cache_requests_total{outcome=\"hit\"} %llu\n"
+                "fora_result_cache_requests_total{outcome=\"miss\"} %llu\n",
+                (unsigned long long)hits, (unsigned long long)misses);
     pthread_mutex_unlock(&m->mu);
     /* recompute durations are recorded by whichever process ran them: read them back */
     PGresult *r =
@@ -582,6 +590,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     PGconn *conn = NULL;
     char *text = NULL;
     const char *type = "application/json";
+    const char *accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept");
+    /* CSV is made from the document, which the cache does not keep */
+    req.use_cache = !(accept && strstr(accept, "text/csv"));
     const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
     fora_err_t auth_err = FORA_OK;
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
@@ -617,7 +628,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         fora_api_handle(conn, &req, &resp);
         pool_put(&srv->pool, conn);
     }
-    const char *accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept");
     if (text == NULL && resp.text) {
         text = resp.text;
         type = resp.content_type;

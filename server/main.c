@@ -30,6 +30,8 @@ static const struct {
      "Kaplan-Meier estimates and log-rank test for a time,event[,group] CSV"},
     {"token", fora_cmd_token, "create, list or revoke API tokens"},
     {"worker", fora_cmd_worker, "run queued recompute jobs"},
+    {"trajectories", fora_cmd_trajectories,
+     "group-based trajectory models of a members x periods count CSV"},
 };
 
 static void usage(FILE *out)
@@ -38,7 +40,7 @@ static void usage(FILE *out)
                  "fora analyses forum interaction graphs and member trajectories from\n"
                  "structural metadata only.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nEnvironment: FORA_DATABASE_URL (libpq connection string; unset: embedded\n"
                  "cluster), FORA_DATA_DIR (embedded cluster folder, default ./var).\n");
 }

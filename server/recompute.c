@@ -276,6 +276,26 @@ fora_err_t fora_recompute_check_only(const char *only, fora_diag_t *diag)
     return FORA_OK;
 }
 
+/*
+ * Result tables that were never analysed (the first runs after a migration)
+ * have no statistics, and the API's queries then get nested-loop plans that
+ * scan a run's rows once per row.  Analyse them once; autovacuum keeps the
+ * statistics current afterwards.  Failures only cost speed: ignored.
+ */
+static void analyze_new_tables(PGconn *conn)
+{
+    PGresult *r = PQexec(conn, "SELECT quote_ident(relname) FROM pg_stat_user_tables"
+                               " WHERE relname LIKE 'run\\_%' AND last_analyze IS NULL"
+                               " AND last_autoanalyze IS NULL");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        for (int i = 0; i < PQntuples(r); i++) {
+            char sql[200];
+            snprintf(sql, sizeof(sql), "ANALYZE %s", PQgetvalue(r, i, 0));
+            PQclear(PQexec(conn, sql));
+        }
+    PQclear(r);
+}
+
 static json_t *time_or_null(int64_t t)
 {
     char buf[40];
@@ -390,6 +410,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
         goto fail;
     if ((err = fora_db_exec(conn, "COMMIT", diag)) != FORA_OK) goto fail;
     in_tx = false;
+    analyze_new_tables(conn);
     res->watermark = snap->forum.data_version;
     res->seconds = fora_now_seconds() - t0;
     goto out;

@@ -28,7 +28,7 @@ typedef struct {
     size_t cap, n;
 } kp_smap_t;
 
-static uint64_t kp_hash(const char *s)
+static inline uint64_t kp_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     while (*s)
@@ -36,9 +36,9 @@ static uint64_t kp_hash(const char *s)
     return h;
 }
 
-static void kp_smap_grow(kp_smap_t *m);
+static inline void kp_smap_grow(kp_smap_t *m);
 
-static void kp_smap_put(kp_smap_t *m, const char *k, int64_t v)
+static inline void kp_smap_put(kp_smap_t *m, const char *k, int64_t v)
 {
     if (2 * (m->n + 1) > m->cap) kp_smap_grow(m);
     size_t i = kp_hash(k) & (m->cap - 1);
@@ -54,7 +54,7 @@ static void kp_smap_put(kp_smap_t *m, const char *k, int64_t v)
     m->n++;
 }
 
-static void kp_smap_grow(kp_smap_t *m)
+static inline void kp_smap_grow(kp_smap_t *m)
 {
     kp_smap_t big = {0};
     big.cap = m->cap ? 2 * m->cap : 1024;
@@ -74,7 +74,7 @@ static void kp_smap_grow(kp_smap_t *m)
     *m = big;
 }
 
-static int64_t kp_smap_get(const kp_smap_t *m, const char *k)
+static inline int64_t kp_smap_get(const kp_smap_t *m, const char *k)
 {
     if (!m->cap) return -1;
     size_t i = kp_hash(k) & (m->cap - 1);
@@ -85,7 +85,7 @@ static int64_t kp_smap_get(const kp_smap_t *m, const char *k)
     return -1;
 }
 
-static void kp_smap_free(kp_smap_t *m)
+static inline void kp_smap_free(kp_smap_t *m)
 {
     for (size_t i = 0; i < m->cap; i++)
         free(m->key[i]);
@@ -102,8 +102,8 @@ static void kp_smap_free(kp_smap_t *m)
     } while (0)
 
 /* open DIR/NAME.csv.gz or DIR/NAME.csv and map the header's columns */
-static fora_csv_reader_t *kp_open(const char *dir, const char *name, int ncols,
-                                  const char *const *cols, int *idx)
+static inline fora_csv_reader_t *kp_open(const char *dir, const char *name, int ncols,
+                                         const char *const *cols, int *idx)
 {
     char path[4096];
     fora_diag_t d = FORA_DIAG_INIT;
@@ -127,12 +127,12 @@ static fora_csv_reader_t *kp_open(const char *dir, const char *name, int ncols,
     return r;
 }
 
-static const char *kp_field(char **f, size_t nf, int idx)
+static inline const char *kp_field(char **f, size_t nf, int idx)
 {
     return (idx >= 0 && (size_t)idx < nf) ? f[idx] : "";
 }
 
-static int64_t kp_time(const char *s)
+static inline int64_t kp_time(const char *s)
 {
     int64_t us;
     if (!*s) return FORA_TIME_NONE;
@@ -141,7 +141,7 @@ static int64_t kp_time(const char *s)
 }
 
 /* Loads the CSV bundle in dir. */
-static fora_snapshot_t *kp_load_bundle(const char *dir)
+static inline fora_snapshot_t *kp_load_bundle(const char *dir)
 {
     fora_diag_t d = FORA_DIAG_INIT;
     fora_snapshot_t *s = NULL;
@@ -229,7 +229,7 @@ static fora_snapshot_t *kp_load_bundle(const char *dir)
  * anchor: under FORA_REPLY_EXPLICIT_ONLY the reply graph is exactly the edge
  * list (self-loops dropped by the analyses).
  */
-static fora_snapshot_t *kp_load_snap(const char *path)
+static inline fora_snapshot_t *kp_load_snap(const char *path)
 {
     gzFile z = gzopen(path, "rb");
     if (!z) KP_DIE("cannot open %s", path);

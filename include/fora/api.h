@@ -21,7 +21,9 @@
 #ifndef FORA_API_H
 #define FORA_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 
@@ -43,6 +45,7 @@ typedef struct fora_api_request {
     const char *method;             /* "GET", ... */
     fora_api_role_t role;           /* authenticated role */
     int64_t token_id;               /* the token's id (0: none, or `fora show`) */
+    bool use_cache;                 /* may answer from / fill the result cache (fora serve) */
     const char *path;               /* decoded path, no query string */
     const fora_api_param_t *params; /* decoded query parameters */
     size_t nparams;
@@ -66,6 +69,9 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
  * NULL when doc is not tabular.  The caller frees the result.
  */
 char *fora_api_csv(json_t *doc);
+
+/* Result-cache hits and misses so far (requests with use_cache). */
+void fora_api_cache_stats(uint64_t *hits, uint64_t *misses);
 
 /* Builds the error document for code with message and optional detail. */
 json_t *fora_api_error_body(fora_err_t code, const char *message, const char *detail);

@@ -29,7 +29,7 @@
  *   betweenness_recomputed
  *                     the betweenness of the remaining graph is recomputed
  *                     after every `recompute_every` removals (0: every
- *                     max(1, ceil(max_removed / 50))), exactly when n - r <=
+ *                     max(1, ceil(max_removed / 20))), exactly when n - r <=
  *                     exact_max, else from recompute_samples sources drawn
  *                     among the remaining members (scaled by (n - r)/k), and
  *                     the next members are taken in that order (ties by
@@ -74,13 +74,13 @@ typedef struct fora_disruption_opts {
     int32_t repetitions;       /* random orders, >= 1; default 10 */
     uint64_t seed;             /* first random order's seed; default 1 */
     int32_t exact_max;         /* recomputed betweenness exact up to this n; default 5000 */
-    int32_t recompute_samples; /* sources of the sampled recomputation; default 100 */
+    int32_t recompute_samples; /* sources of the sampled recomputation; default 50 */
     int32_t recompute_every;   /* removals between recomputations; 0: see above; default 0 */
 } fora_disruption_opts_t;
 
 #define FORA_DISRUPTION_OPTS_INIT                                                                  \
     {                                                                                              \
-        0.2, 10, 1, 5000, 100, 0                                                                   \
+        0.2, 10, 1, 5000, 50, 0                                                                    \
     }
 
 void fora_disruption_opts_init(fora_disruption_opts_t *o);

@@ -34,7 +34,7 @@
  * (members of S reach themselves: distance 0, value 1, as in Borgatti 2006).
  * Both are monotone submodular coverage functions; greedy with lazy
  * evaluation over the `candidates` highest-degree vertices (0: all), then
- * swap improvement: each member of S against the 20 untaken candidates with
+ * swap improvement: each member of S against the 10 untaken candidates with
  * the highest last-known gain, accepting the first swap that raises the
  * objective.  Each gain is one BFS of depth d; each set evaluation a BFS of
  * depth d from every member of S.
@@ -141,15 +141,15 @@ typedef struct fora_kpp_opts {
     int32_t max_swap_passes; /* swap improvement passes; default 3 (0: greedy only) */
     uint64_t seed;           /* tie-breaking priorities; default 1 */
     int32_t exact_max;       /* exact DF / dwreach evaluation up to this n; default 5000 */
-    int32_t samples;         /* BFS sources for DF above exact_max; default 500 */
+    int32_t samples;         /* BFS sources for DF above exact_max; default 200 */
     int32_t d;               /* KPP-Pos reach radius, >= 1; default 2 */
-    int32_t candidates;      /* KPP-Pos candidate pool (highest degree); 0: all; default 1000 */
+    int32_t candidates;      /* KPP-Pos candidate pool (highest degree); 0: all; default 200 */
     bool distance_weighted;  /* KPP-Pos objective: dwreach instead of reach; default false */
 } fora_kpp_opts_t;
 
 #define FORA_KPP_OPTS_INIT                                                                         \
     {                                                                                              \
-        20, 3, 1, 5000, 500, 2, 1000, false                                                        \
+        20, 3, 1, 5000, 200, 2, 200, false                                                         \
     }
 
 void fora_kpp_opts_init(fora_kpp_opts_t *o);
@@ -179,7 +179,7 @@ fora_err_t fora_kpp_neg(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora
 /*
  * KPP-Pos on g->u: see above.  EINVAL for k < 1 or d < 1; ENOMEM.
  * Time complexity: O(candidates + k log candidates) BFS balls of depth d
- * (lazy greedy), plus passes * k * min(candidates, 50) set evaluations.
+ * (lazy greedy), plus passes * k * 10 set evaluations.
  */
 fora_err_t fora_kpp_pos(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora_kpp_t *out,
                         fora_diag_t *diag) FORA_MUST_CHECK;

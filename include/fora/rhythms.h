@@ -149,6 +149,14 @@ void fora_series_destroy(fora_series_t *r);
 fora_err_t fora_series_values(const fora_series_t *r, fora_measure_t m, int32_t g, double *out,
                               fora_diag_t *diag) FORA_MUST_CHECK;
 
+/*
+ * The share of group g (0 <= g < ngroups) in measure m per bin, group / all,
+ * into out (nbins entries); defined[b] is false (and out[b] 0) where the bin
+ * has none of the measure at all.  EINVAL for a bad group.  O(nbins).
+ */
+fora_err_t fora_series_share_values(const fora_series_t *r, fora_measure_t m, int32_t g,
+                                    double *out, bool *defined, fora_diag_t *diag) FORA_MUST_CHECK;
+
 /* ---------------------------------------------------------------------- */
 /* statistics of a series                                                   */
 /* ---------------------------------------------------------------------- */

@@ -9,6 +9,8 @@
 #    per ISO week equal date_trunc('week', ... AT TIME ZONE ...);
 #  - the weekly series' autocorrelation, bands, trend interval and centred
 #    rolling mean equal R's acf(), confint(lm()) and stats::filter();
+#  - a synthetic forum's planted circadian profile (fora synth's truth) is recovered
+#    in its zone and not in UTC;
 #  - engagement shares equal SQL's counts;
 #  - bad parameters are 400s naming the parameter; nothing is NaN.
 source "$(dirname "$0")/lib.sh"
@@ -153,6 +155,25 @@ if fails: print("FAIL", *fails[:20], sep="\n  ", file=sys.stderr); sys.exit(1)
 print(f"series statistics: {count} numbers equal R's acf, lm, filter")
 PY
 
+# the long-term trend of a subgroup's share (status rep_1 among active members, per month):
+# shares from the series' own counts, slope by closed-form least squares over defined months
+expect_exit 0 "$fora" show \
+    "/v1/forums/beer/activity/series?bin=month&split=status&group=rep_1&value=share&measure=active_members&window=3"
+python3 - "$TMP/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); st = d["stats"]
+g = [x for x in d["groups"] if x["label"] == "rep_1"][0]["active_members"]
+tot = [b["active_members"] for b in d["bins"]]
+want = [g[i] / tot[i] if tot[i] else None for i in range(len(tot))]
+assert all((a is None and b is None) or abs(a - b) < 1e-15 for a, b in zip(st["values"], want)), "shares"
+pts = [(i, y) for i, y in enumerate(want) if y is not None]
+n = len(pts); mx = sum(i for i, _ in pts) / n; my = sum(y for _, y in pts) / n
+slope = sum((i - mx) * (y - my) for i, y in pts) / sum((i - mx) ** 2 for i, _ in pts)
+assert st["trend"]["n"] == n and abs(st["trend"]["slope_per_bin"] - slope) < 1e-12 * max(1, abs(slope)), st["trend"]
+assert st["value"] == "share" and st["trend"]["slope_lower"] < slope < st["trend"]["slope_upper"]
+print(f"share trend: {n} months, slope {slope:.6g} per month")
+PY
+
 # heat map: 7 x 24 cells whose periods add up to the hourly bins
 expect_exit 0 "$fora" show "/v1/forums/beer/activity/heatmap?zone=Europe/Amsterdam&measure=posts"
 posts=$(sql "SELECT count(*) FROM posts WHERE forum_id = $fid")
@@ -184,8 +205,12 @@ bad 'activity/series?split=board' split
 bad 'activity/series?window=4' window
 bad 'activity/series?group=x' group
 bad 'activity/series?split=status&group=nosuch' group
+bad 'activity/series?value=share' value
+bad 'activity/series?value=ratio' value
 bad 'activity/series?from=2020-01-01&to=2019-01-01' from
 bad 'activity/profile?kind=week' kind
+bad 'activity/profile?from=0001-01-01' from
+bad 'survival/members?at=3000-01-01' at
 bad 'activity/profile?drop=100' drop
 bad 'activity/heatmap?kind=hour_of_day' kind
 bad 'survival/members?horizons=1,-5' horizons
@@ -207,5 +232,26 @@ expect_exit 0 "$fora" show "/v1/forums/beer/activity/profile?from=2030-01-01&to=
 expect_exit 0 "$fora" show "/v1/forums/beer/activity/profile?from=2030-01-01&to=2030-02-01&zone=UTC"
 [ "$(json "d['periods'], d['slots'][5]['n'], d['slots'][5]['max']")" = "744 31 0.0" ] ||
     fail "profile after the data: $(json "d['periods']")"
+# a synthetic forum with a planted circadian profile in Europe/Amsterdam (truth.json's
+# hour_profile_local, the share of posts per local hour): the hour-of-day profile in the
+# forum's zone recovers it; read in UTC it is shifted by the zone's one or two hours
+expect_exit 0 "$fora" synth --quiet --members 3000 --posts 100000 --months 24 --seed 5 --out "$TMP/synth"
+expect_exit 0 "$fora" import --quiet --forum synth "$TMP/synth"
+expect_exit 0 "$fora" show "/v1/forums/synth/activity/profile?kind=hour_of_day"
+cp "$TMP/out" "$TMP/synth_local.json"
+expect_exit 0 "$fora" show "/v1/forums/synth/activity/profile?kind=hour_of_day&zone=UTC"
+python3 - "$TMP/synth/truth.json" "$TMP/synth_local.json" "$TMP/out" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))["hour_profile_local"]
+def shares(path):
+    d = json.load(open(path)); c = [s["mean"] * s["n"] for s in d["slots"]]
+    return d["zone"], [x / sum(c) for x in c]
+zl, local = shares(sys.argv[2]); zu, utc = shares(sys.argv[3])
+dl = max(abs(a - b) for a, b in zip(local, truth)); du = max(abs(a - b) for a, b in zip(utc, truth))
+print(f"planted profile: max deviation {dl:.4f} in {zl}, {du:.4f} in {zu}")
+assert zl == "Europe/Amsterdam" and zu == "UTC", (zl, zu)
+assert dl < 0.004, f"local profile off the planted one by {dl}"
+assert du > 2 * dl, "the UTC profile is as close to the planted one as the local"
+PY
 expect_exit 4 "$fora" show "/v1/forums/nosuch/engagement"
 echo "rhythms api: all checks passed"

@@ -70,6 +70,15 @@ expect_exit 0 "$fora" recompute --quiet --forum beer
 curl -s -D "$TMP/h3" -o /dev/null "$base/v1/forums/beer/summary"
 tag2=$(grep -i '^etag:' "$TMP/h3" | cut -d' ' -f2 | tr -d '\r')
 [ "$tag2" != "$tag" ] || fail "a new run kept the old ETag"
+# answers come from the result cache until the forum's data or runs change
+curl -s -o "$TMP/c1" "$base/v1/forums/beer/members?limit=7"
+curl -s -o "$TMP/c2" "$base/v1/forums/beer/members?limit=7"
+cmp -s "$TMP/c1" "$TMP/c2" || fail "cached answer differs"
+curl -s -o "$TMP/m0" "$base/metrics"
+grep -q '^fora_result_cache_requests_total{outcome="hit"} [1-9]' "$TMP/m0" || fail "no cache hit"
+sql "UPDATE forums SET data_version = data_version + 1 WHERE name = 'beer'" >/dev/null
+OUT=$(curl -s "$base/v1/forums/beer/members?limit=7")
+[ "$(json "d['run']['stale']")" = True ] || fail "a cached answer hid new data: $OUT"
 
 # gzip when asked (and only then), same document once decompressed
 curl -s -D "$TMP/hz" -o "$TMP/bz" -H 'Accept-Encoding: gzip' "$base/v1/forums/beer/members?limit=100"

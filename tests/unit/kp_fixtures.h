@@ -19,7 +19,7 @@
 #include "fora/snapshot.h"
 #include "fora_test.h"
 
-static fora_snapshot_t *kp_snapshot_edges(int n, const int *edges, int m)
+static inline fora_snapshot_t *kp_snapshot_edges(int n, const int *edges, int m)
 {
     fora_diag_t d = FORA_DIAG_INIT;
     fora_snapshot_t *s = NULL;
@@ -45,7 +45,7 @@ static fora_snapshot_t *kp_snapshot_edges(int n, const int *edges, int m)
 }
 
 /* The snapshot of an igraph graph (each edge once, as from -> to). */
-static fora_snapshot_t *kp_snapshot_igraph(const igraph_t *g)
+static inline fora_snapshot_t *kp_snapshot_igraph(const igraph_t *g)
 {
     int m = (int)igraph_ecount(g);
     int *e = malloc(sizeof(int) * (2 * (size_t)m + 1));
@@ -58,13 +58,13 @@ static fora_snapshot_t *kp_snapshot_igraph(const igraph_t *g)
     return s;
 }
 
-static void kp_opts(fora_centrality_opts_t *o)
+static inline void kp_opts(fora_centrality_opts_t *o)
 {
     fora_centrality_opts_init(o);
     o->graph.rule = FORA_REPLY_EXPLICIT_ONLY;
 }
 
-static void kp_handlers(void)
+static inline void kp_handlers(void)
 {
     igraph_set_error_handler(igraph_error_handler_printignore);
     igraph_set_warning_handler(igraph_warning_handler_ignore);

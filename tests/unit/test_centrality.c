@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../../analysis/kp_internal.h"
 #include "fora/projection.h"
 #include "fora_test.h"
 #include "kp_fixtures.h"
@@ -223,6 +224,47 @@ static void test_sampled(void)
     igraph_destroy(&g);
 }
 
+/* the sampled estimator equals igraph_betweenness_subset from the same sources, scaled */
+static void test_sampled_vs_igraph_subset(void)
+{
+    igraph_t g;
+    igraph_rng_seed(igraph_rng_default(), 9);
+    ASSERT_EQ(igraph_erdos_renyi_game_gnm(&g, 500, 1200, false, false), IGRAPH_SUCCESS);
+    fora_diag_t d = FORA_DIAG_INIT;
+    igraph_vector_t ours, ref;
+    igraph_vector_init(&ours, 0);
+    igraph_vector_init(&ref, 0);
+    igraph_rng_seed(igraph_rng_default(), 42);
+    ASSERT_OK(fora_betweenness_sampled(&g, 37, &ours, &d), &d);
+    int32_t src[37];
+    igraph_rng_seed(igraph_rng_default(), 42);
+    ASSERT_OK(fora__sample(500, 37, src, &d), &d);
+    igraph_vector_int_t sv;
+    igraph_vector_int_init(&sv, 37);
+    for (int i = 0; i < 37; i++)
+        VECTOR(sv)[i] = src[i];
+    igraph_vs_t vs;
+    igraph_vs_vector(&vs, &sv);
+    ASSERT_EQ(
+        igraph_betweenness_subset(&g, &ref, igraph_vss_all(), false, vs, igraph_vss_all(), NULL),
+        IGRAPH_SUCCESS);
+    double sum = 0;
+    for (int v = 0; v < 500; v++) {
+        ASSERT_NEAR(VECTOR(ours)[v], VECTOR(ref)[v] * 500.0 / 37.0, 1e-9);
+        sum += VECTOR(ours)[v];
+    }
+    ASSERT(sum > 0);
+    /* k >= n: exact */
+    ASSERT_OK(fora_betweenness_sampled(&g, 500, &ours, &d), &d);
+    igraph_betweenness(&g, &ref, igraph_vss_all(), false, NULL);
+    for (int v = 0; v < 500; v++)
+        ASSERT_NEAR(VECTOR(ours)[v], VECTOR(ref)[v], 1e-9);
+    igraph_vector_int_destroy(&sv);
+    igraph_vector_destroy(&ours);
+    igraph_vector_destroy(&ref);
+    igraph_destroy(&g);
+}
+
 static void test_empty_and_bad(void)
 {
     fora_snapshot_t *s = kp_snapshot_edges(1, NULL, 0);
@@ -326,6 +368,7 @@ int main(void)
     FORA_RUN(test_barbell);
     FORA_RUN(test_zachary);
     FORA_RUN(test_sampled);
+    FORA_RUN(test_sampled_vs_igraph_subset);
     FORA_RUN(test_empty_and_bad);
     FORA_RUN(test_projection);
     return 0;

@@ -253,6 +253,30 @@ static void test_strategies(void)
     }
     free(rm);
     fora_disruption_destroy(&r);
+    /* sampled recomputation (exact_max below n): a valid order, seeded, repeatable */
+    o.exact_max = 50;
+    o.recompute_samples = 40;
+    o.recompute_every = 8;
+    fora_strategy_t rb[] = {FORA_STRATEGY_BETWEENNESS_RECOMPUTED};
+    fora_disruption_t r2;
+    ASSERT_OK(fora_disruption_run(&ng, &c, NULL, NULL, rb, 1, &o, &r, &d), &d);
+    ASSERT_OK(fora_disruption_run(&ng, &c, NULL, NULL, rb, 1, &o, &r2, &d), &d);
+    {
+        bool *seen = calloc(400, sizeof(bool));
+        for (int i = 0; i < r.max_removed; i++) {
+            int v = ng.member_net[r.curves[0].order[i]];
+            ASSERT(v >= 0 && !seen[v]);
+            seen[v] = true;
+            ASSERT_EQ(r.curves[0].order[i], r2.curves[0].order[i]);
+        }
+        free(seen);
+        /* the first batch follows the run's betweenness */
+        ASSERT(r.curves[0].robustness < 0.2);
+    }
+    fora_disruption_destroy(&r);
+    fora_disruption_destroy(&r2);
+    fora_disruption_opts_init(&o);
+    o.recompute_every = 1;
     /* a subset, and bad requests */
     fora_strategy_t two[] = {FORA_STRATEGY_RANDOM, FORA_STRATEGY_PAGERANK};
     ASSERT_OK(fora_disruption_run(&ng, &c, NULL, NULL, two, 2, &o, &r, &d), &d);

@@ -135,8 +135,23 @@ static void test_hourly_spring_forward(void)
     check_counts(r->group_count[FORA_MEASURE_NEW_THREADS] + 3 * x, tx, 3, "new threads x");
     check_counts(r->group_count[FORA_MEASURE_NEW_THREADS] + 3 * y, ty, 3, "new threads y");
 
-    /* the share of category x per hour of day: 1, 2/3, -, 1/2; amplitude 1 / (1/2) */
+    /* the share of category x per bin: 1, 2/3, 1/2 of the posts; of new threads 1, 0, - */
     fora_diag_t d = FORA_DIAG_INIT;
+    double sv[3];
+    bool sdef[3];
+    ASSERT_OK(fora_series_share_values(r, FORA_MEASURE_POSTS, x, sv, sdef, &d), &d);
+    ASSERT(sdef[0] && sdef[1] && sdef[2]);
+    ASSERT_NEAR(sv[1], 2.0 / 3, 1e-15);
+    ASSERT_NEAR(sv[2], 0.5, 1e-15);
+    ASSERT_OK(fora_series_share_values(r, FORA_MEASURE_NEW_THREADS, x, sv, sdef, &d), &d);
+    ASSERT(sdef[0] && sdef[1] && !sdef[2]);
+    ASSERT_NEAR(sv[0], 1, 0);
+    ASSERT_NEAR(sv[1], 0, 0);
+    ASSERT_NEAR(sv[2], 0, 0);
+    ASSERT_EQ(fora_series_share_values(r, FORA_MEASURE_POSTS, 2, sv, sdef, &d), FORA_EINVAL);
+    fora_diag_clear(&d);
+
+    /* the share of category x per hour of day: 1, 2/3, -, 1/2; amplitude 1 / (1/2) */
     fora_share_t *sh = NULL;
     ASSERT_OK(fora_share_compute(r, FORA_PROFILE_HOUR_OF_DAY, x, &sh, &d), &d);
     ASSERT_EQ(sh->nslots, 24);
