@@ -279,6 +279,10 @@ static double run_em(fora__gbtm_ctx_t *c, double *theta, int max_iter, double to
             break;
         }
         prev = ll0;
+        if (*iters >= max_iter) {
+            memcpy(theta, t1, m * sizeof(double));
+            break;
+        }
         double ll1 = em_map(c, t1, t2);
         (*iters)++;
         if (!isfinite(ll1)) {

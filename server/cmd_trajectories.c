@@ -25,7 +25,7 @@
 static const char trajectories_usage[] =
     "Usage: fora trajectories fit --wide-csv FILE [--model poisson|zip|ziptau]\n"
     "           [--order N] [--groups A-B] [--starts N] [--seed S] [--max-iter N]\n"
-    "           [--members] [--no-se]\n"
+    "           [--members] [--no-se] [--min-share P]\n"
     "Group-based trajectory models (Nagin's GBTM) of a count table, for every\n"
     "number of groups K in A..B.  Prints one JSON document (api-docs/trajectories.md).\n"
     "  --wide-csv FILE  CSV (plain or .gz): a header row, an id column, then one\n"
@@ -39,6 +39,8 @@ static const char trajectories_usage[] =
     "  --max-iter N     EM iterations per start (5000)\n"
     "  --members        also print each member's posterior probabilities and group\n"
     "  --no-se          skip standard errors and bands\n"
+    "  --min-share P    a fit is admissible only if every group has pi >= P;\n"
+    "                   best_bic_K is the smallest BIC among admissible fits (0)\n"
     "Time: period p = 0..T-1 enters as x = (p - c) / c with c = (T-1)/2, so x runs\n"
     "from -1 to 1 (monomials 1, x, x^2, x^3).\n"
     "Exit codes: 0 ok, 2 bad option, 3 malformed CSV (file:line and column named),\n"
@@ -259,7 +261,8 @@ static int cmd_fit(int argc, char **argv)
         OPT_SEED,
         OPT_MAXITER,
         OPT_MEMBERS,
-        OPT_NOSE
+        OPT_NOSE,
+        OPT_MINSHARE
     };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"wide-csv", required_argument, NULL, OPT_CSV},
@@ -271,10 +274,12 @@ static int cmd_fit(int argc, char **argv)
                                          {"max-iter", required_argument, NULL, OPT_MAXITER},
                                          {"members", no_argument, NULL, OPT_MEMBERS},
                                          {"no-se", no_argument, NULL, OPT_NOSE},
+                                         {"min-share", required_argument, NULL, OPT_MINSHARE},
                                          {NULL, 0, NULL, 0}};
     const char *path = NULL;
     long long kmin = 1, kmax = 4, v;
     bool members = false;
+    double min_share = 0.0;
     fora_gbtm_opts_t go;
     table_t tb = {0};
     double *time = NULL;
@@ -331,6 +336,16 @@ static int cmd_fit(int argc, char **argv)
         case OPT_MEMBERS:
             members = true;
             break;
+        case OPT_MINSHARE: {
+            char *end;
+            errno = 0;
+            min_share = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || errno != 0 ||
+                !(min_share >= 0.0 && min_share < 1.0))
+                return fora_cli_usage_error(
+                    "trajectories", "--min-share must be a number in [0, 1), not \"%s\"", optarg);
+            break;
+        }
         case OPT_NOSE:
             go.se = false;
             break;
@@ -378,14 +393,20 @@ static int cmd_fit(int argc, char **argv)
         if (!cli.quiet)
             fprintf(stderr, "fora: K=%lld loglik %.6f bic %.3f%s\n", K, f->loglik, f->bic,
                     f->converged ? "" : " (not converged)");
-        if (f->bic < best_bic) {
+        bool admissible = true;
+        for (size_t j = 0; j < f->K; j++)
+            if (f->groups[j].pi < min_share) admissible = false;
+        if (admissible && f->bic < best_bic) {
             best_bic = f->bic;
             best_k = K;
         }
-        json_array_append_new(fits, fit_json(f, &tb, time, members));
+        json_t *fj = fit_json(f, &tb, time, members);
+        json_object_set_new(fj, "admissible", json_boolean(admissible));
+        json_array_append_new(fits, fj);
         fora_gbtm_fit_destroy(f);
     }
-    json_object_set_new(doc, "best_bic_K", json_integer(best_k));
+    json_object_set_new(doc, "min_share", json_real(min_share));
+    json_object_set_new(doc, "best_bic_K", best_k > 0 ? json_integer(best_k) : json_null());
     if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
         fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
         fora_diag_set(&diag, FORA_EIO, "could not write the JSON to stdout: %s", strerror(errno));

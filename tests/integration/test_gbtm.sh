@@ -98,6 +98,29 @@ for K in (1, 2, 3):
     print("zip K %d: %.3f >= poisson %.3f" % (K, z[K]["loglik"], p[K]["loglik"]))
 PYEOF
 
+# --min-share: best_bic_K only among fits whose groups all have pi >= the share
+python3 - "$TMP/fora_o3.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["best_bic_K"] == 6 and all(f["admissible"] for f in d["fits"])
+PYEOF
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --order 3 --groups 1-6 \
+    --min-share 0.05 --no-se --quiet
+[ "$(json "[f['admissible'] for f in d['fits']]")" = "[True, True, True, True, False, False]" ] ||
+    fail "admissible: $(json "[f['admissible'] for f in d['fits']]")"
+[ "$(json "d['best_bic_K']")" = 4 ] || fail "best_bic_K with --min-share 0.05"
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --order 3 --groups 2 \
+    --min-share 0.5 --no-se --quiet
+[ "$(json "d['best_bic_K']")" = None ] || fail "no admissible fit: best_bic_K must be null"
+expect_exit 2 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --min-share 1.5
+
+# a fit stopped early is flagged, with finite numbers
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --model ziptau \
+    --order 3 --groups 4 --starts 2 --max-iter 1
+contains "$ERR" "(not converged)"
+[ "$(json "d['fits'][0]['converged']")" = False ] || fail "an early stop must be flagged"
+[ "$(json "d['fits'][0]['iterations']")" = 1 ] || fail "--max-iter 1"
+
 # --members: one posterior row per member, summing to 1
 expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --groups 3 --starts 2 \
     --members --quiet
