@@ -10,14 +10,10 @@ packages=(
     libexpat1-dev zlib1g-dev
     postgresql-15 postgresql-client-15
     curl python3 clang-format
-<<<<<<< HEAD
-    r-base-core r-cran-survival
-    # api-docs/openapi.yaml -> JSON at build time; response validation in tests
-    python3-yaml python3-jsonschema
-=======
     r-base-core r-cran-survival r-cran-flexmix
     python3-networkx python3-scipy
->>>>>>> main
+    # api-docs/openapi.yaml -> JSON at build time; response validation in tests
+    python3-yaml python3-jsonschema
 )
 # npm installs the Node tools (Redocly CLI, Redoc) into the build folder.  A
 # Node.js from elsewhere (e.g. NodeSource's, which bundles npm) is kept.
