@@ -27,11 +27,11 @@ conn=$($fora db status | sed -n 's/^connect with: psql "\(.*\)"$/\1/p')
 echo "generating and importing $members members / $posts posts ..." >&2
 $fora synth --quiet --members "$members" --posts "$posts" --seed 1 --out "$work/bundle" >/dev/null
 $fora import --quiet --forum synth "$work/bundle"
-/usr/bin/time -f "%e %M" -o "$work/time" $fora recompute --forum synth --seed 1 >"$work/log" 2>&1 ||
+/usr/bin/time -f "%e %M %U %S" -o "$work/time" $fora recompute --forum synth --seed 1 >"$work/log" 2>&1 ||
     { cat "$work/log"; exit 1; }
-read -r secs kb <"$work/time"
+read -r secs kb usr sys <"$work/time"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "date: $(date -u +%Y-%m-%d)"
-echo "recompute wall: ${secs} s, peak RSS: $((kb / 1024)) MiB"
+echo "recompute wall: ${secs} s, CPU: ${usr} s user + ${sys} s system, peak RSS: $((kb / 1024)) MiB; load average $(cut -d" " -f1-3 /proc/loadavg)"
 psql "$conn" -qAt -c "SELECT timings FROM analysis_runs WHERE status = 'completed' ORDER BY id DESC LIMIT 1"
 psql "$conn" -qAt -c "SELECT doc->'network' FROM run_keyplayer_doc ORDER BY run_id DESC LIMIT 1"
