@@ -254,11 +254,22 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
     for (size_t t = 0; t < T; t++)
         time[t] = (double)t / 12.0;
 
+    /* the first month at risk: registration, or the first post when earlier or unknown */
+    for (int32_t i = 0; i < M; i++) {
+        if (row[i] < 0) continue;
+        int64_t reg = s->members.registered_at[i];
+        int32_t from = first[i];
+        if (reg != FORA_TIME_NONE) {
+            int64_t rm = fora_traj_month_of(reg) - r->first_month;
+            if (rm < from) from = rm < 0 ? 0 : (int32_t)rm;
+        }
+        r->members[row[i]].at_risk_from = from;
+    }
     for (int32_t p = 0; p < s->posts.n; p++) {
         int32_t a = s->posts.author[p];
         if (a < 0) continue;
         int32_t mo = (int32_t)(fora_traj_month_of(s->posts.created_at[p]) - r->first_month);
-        int32_t k = opts->time == FORA_TRAJ_CAREER ? mo - first[a] : mo;
+        int32_t k = opts->time == FORA_TRAJ_CAREER ? mo - r->members[row[a]].at_risk_from : mo;
         r->counts[(size_t)row[a] * T + (size_t)k] += 1;
     }
     for (int32_t i = 0; i < M; i++) {
@@ -269,12 +280,7 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         mb->last = last[i];
         mb->posts = nposts[i];
         int64_t reg = s->members.registered_at[i];
-        int32_t from = first[i];
-        if (reg != FORA_TIME_NONE) {
-            int64_t rm = fora_traj_month_of(reg) - r->first_month;
-            if (rm < from) from = rm < 0 ? 0 : (int32_t)rm;
-        }
-        mb->at_risk_from = from;
+        int32_t from = mb->at_risk_from;
         /* without a registration time the first post's time decides */
         mb->first_week = (reg != FORA_TIME_NONE ? reg : firstt[i]) < t0 + WEEK_SECONDS;
         int32_t to = (int32_t)T - 1;
@@ -284,7 +290,7 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         }
         uint8_t *m = r->at_risk + (size_t)row[i] * T;
         if (opts->time == FORA_TRAJ_CAREER)
-            for (int32_t k = 0; k <= to - first[i]; k++)
+            for (int32_t k = 0; k <= to - from; k++)
                 m[k] = 1;
         else
             for (int32_t t = from; t <= to; t++)
@@ -303,8 +309,8 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
             mc[t] = 1;
         const double *yr = r->counts + (size_t)row[i] * T;
         if (opts->time == FORA_TRAJ_CAREER) {
-            for (int32_t k = 0; k <= to - first[i]; k++)
-                yc[first[i] + k] = yr[k];
+            for (int32_t k = 0; k <= to - from; k++)
+                yc[from + k] = yr[k];
         } else {
             memcpy(yc, yr, sizeof *yc * T);
         }

@@ -12,9 +12,13 @@
  *    the member's registration month (or, without a registration time or
  *    when they posted earlier, their first post's month) and months after
  *    the month they were banned are not at risk (masked);
- *  - FORA_TRAJ_CAREER: period k is the member's k-th month since the month of
- *    their first post; months past the forum's last month or after the ban
- *    month are not at risk;
+ *  - FORA_TRAJ_CAREER: period k is the member's k-th month since the first
+ *    month they are at risk in calendar time (the registration month, or the
+ *    first post's month without a registration time or when they posted
+ *    before registering); months past the forum's last month or after the
+ *    ban month are not at risk.  (Counting from the first post instead would
+ *    put at least one post in every member's month 0, an artefact that
+ *    bends every low group's curve down.);
  *  - members without posts are left out of the fit (they have no trajectory
  *    to tell apart; the forum's lurkers in the sense of "never posted" are
  *    counted in fora_traj_result_t.nonposting);
