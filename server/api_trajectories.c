@@ -54,7 +54,7 @@ static void h_trajectories(fora__api_ctx_t *ctx)
         1, p, "the run has no trajectories (the forum has no posts by members)", "run");
 }
 
-/* Parses the {group} segment: a whole number >= 1 (400 naming "group" otherwise). */
+/* Parses the {group} segment: a whole number >= 1; anything else names no group (404 "group"). */
 static bool group_seg(fora__api_ctx_t *ctx, char *out, size_t len)
 {
     const char *s = ctx->seg[1];
@@ -62,7 +62,8 @@ static bool group_seg(fora__api_ctx_t *ctx, char *out, size_t len)
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || end == s || *end || v < 1 || v > 1000) {
-        fora__api_error(ctx->resp, FORA_EINVAL, "group must be a whole number from 1", "group");
+        fora__api_error(ctx->resp, FORA_ENOTFOUND, "no such group (groups are numbered from 1)",
+                        "group");
         return false;
     }
     snprintf(out, len, "%lld", v);

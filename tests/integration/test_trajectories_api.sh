@@ -78,10 +78,10 @@ expect_exit 0 "$fora" show "/v1/forums/beer/members/$first/trajectory"
 [ "$(json "d['member']['trend']['defined'] is False or d['member']['trend']['lower'] <= d['member']['trend']['slope'] <= d['member']['trend']['upper']")" = True ] ||
     fail "trend interval"
 
-# bad input: 400/404 naming the parameter
-expect_exit 2 "$fora" show "/v1/forums/beer/trajectories/groups/x/members"
+# bad input: 400/404 naming the parameter (a {group} that is no group number is a 404)
+expect_exit 4 "$fora" show "/v1/forums/beer/trajectories/groups/x/members"
 [ "$(json "d['error']['detail']")" = group ] || fail "bad group: $OUT"
-expect_exit 2 "$fora" show "/v1/forums/beer/trajectories/groups/0/members"
+expect_exit 4 "$fora" show "/v1/forums/beer/trajectories/groups/0/members"
 [ "$(json "d['error']['detail']")" = group ] || fail "group 0: $OUT"
 expect_exit 4 "$fora" show "/v1/forums/beer/trajectories/groups/999/members"
 [ "$(json "d['error']['detail']")" = group ] || fail "group 999: $OUT"
