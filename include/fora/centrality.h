@@ -30,7 +30,9 @@
  * in_strength, out_str.  R      in / out    replies           count of replies
  * pagerank               R      directed    replies           sums to 1 over the network;
  *                                                             damping 0.85; dangling members
- *                                                             teleport uniformly (PRPACK)
+ *                                                             teleport uniformly (power
+ *                                                             iteration to an L1 change
+ *                                                             < 1e-15; PRPACK if it fails)
  * betweenness            U      undirected  none (hops)       raw: each unordered pair once;
  *                                                             betweenness_norm = raw /
  *                                                             ((n-1)(n-2)/2), n = n_network

@@ -188,7 +188,7 @@ void fora_kpp_destroy(fora_kpp_t *r);
 /*
  * F of the undirected graph u without the vertices removed[v] (NULL: none):
  * components by union-find.  O(n + m α).  1 - ... over the remaining n'; 0
- * when n' < 2.
+ * when n' < 2.  Aborts (fora_panic) if its O(n) scratch cannot be allocated.
  */
 double fora_fragmentation(const igraph_t *u, const bool *removed);
 

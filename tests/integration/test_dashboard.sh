@@ -45,11 +45,25 @@ ids=$(json "','.join(\"'\" + n['data']['id'] + \"'\" for n in d['elements']['nod
 [ "$(json "len(d['elements']['edges'])")" = "$(sql "SELECT count(*) FROM run_reply_edges e
     JOIN members s ON s.id = e.source_id JOIN members t ON t.id = e.target_id
     WHERE e.run_id = $run AND s.ext_id IN ($ids) AND t.ext_id IN ($ids)")" ] || fail "cytoscape edge count"
+[ "$(json "sum(e['data']['weight'] for e in d['elements']['edges'])")" = "$(sql "SELECT sum(e.weight)::int FROM run_reply_edges e
+    JOIN members s ON s.id = e.source_id JOIN members t ON t.id = e.target_id
+    WHERE e.run_id = $run AND s.ext_id IN ($ids) AND t.ext_id IN ($ids)")" ] || fail "cytoscape edge weights"
+[ "$(json "all(sorted(e['data']) == ['source', 'target', 'weight'] for e in d['elements']['edges'])")" = True ] ||
+    fail "cytoscape edge data"
 [ "$(json "d['network_members']")" = "$(sql "SELECT reply_graph_vertices FROM run_summary WHERE run_id = $run")" ] ||
     fail "cytoscape network_members"
-for bad in "limit=0" "limit=2001" "limit=x" "format=graphml&limit=10"; do
+# GraphML with the same limit: the same members and edges
+curl -s -H "$auth" "$base/v1/forums/beer/graph?format=graphml&limit=30" >"$TMP/g.xml"
+python3 - "$TMP/g.xml" "$ids" "$(json "len(d['elements']['edges'])")" <<'PY' || fail "graphml limit 30"
+import sys, xml.etree.ElementTree as ET
+ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+root = ET.parse(sys.argv[1]).getroot()
+nodes = {n.get("id") for n in root.iterfind(".//g:node", ns)}
+assert nodes == {i.strip("'") for i in sys.argv[2].split(",")}, nodes
+assert len(root.findall(".//g:edge", ns)) == int(sys.argv[3])
+PY
+for bad in "limit=0" "limit=2001" "limit=x"; do
     code=$(curl -s -o "$TMP/b" -w '%{http_code}' -H "$auth" "$base/v1/forums/beer/graph?format=cytoscape&$bad")
-    [ "$bad" = "format=graphml&limit=10" ] && code=$(curl -s -o "$TMP/b" -w '%{http_code}' -H "$auth" "$base/v1/forums/beer/graph?$bad")
     OUT=$(cat "$TMP/b")
     [ "$code" = 400 ] && [ "$(json "d['error']['detail']")" = limit ] || fail "graph $bad gave $code: $OUT"
 done

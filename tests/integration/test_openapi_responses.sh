@@ -20,22 +20,35 @@ admin_token=$OUT
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 start_server() { # start_server URL-VAR: starts `fora serve` without a worker
-    local port=$((20000 + RANDOM % 20000))
-    "$fora" serve --port "$port" --workers 0 2>>"$TMP/serve.log" >/dev/null &
-    pids+=($!)
-    for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    local port up= try
+    for try in 1 2 3 4 5; do # another process may hold a random port: take another
+        port=$((20000 + RANDOM % 20000))
+        "$fora" serve --port "$port" --workers 0 2>>"$TMP/serve.log" >/dev/null &
+        pids+=($!)
+        for _ in $(seq 300); do
+            curl -s "http://127.0.0.1:$port/healthz" >/dev/null && { up=1; break; }
+            kill -0 "${pids[-1]}" 2>/dev/null || break
+            sleep 0.1
+        done
+        [ -n "$up" ] && break
+        kill "${pids[-1]}" 2>/dev/null || true
+        wait "${pids[-1]}" 2>/dev/null || true
+        unset 'pids[-1]'
+    done
+    [ -n "$up" ] || fail "fora serve did not come up: $(tail -5 "$TMP/serve.log")"
     printf -v "$1" '%s' "http://127.0.0.1:$port"
 }
 start_server base
 
 # a finished job (a summary-only recompute, run by a worker) for /v1/jobs/{job}
 OUT=$(curl -s -X POST -H "Authorization: Bearer $admin_token" \
-    "$base/v1/forums/beer/recompute?only=summary&seed=3")
+    "$base/v1/forums/beer/recompute?only=summary&seed=3") || fail "queueing a job"
 job=$(json "d['job']['id']")
 expect_exit 0 "$fora" worker --once
 [ "$(sql "SELECT status FROM recompute_jobs WHERE id = $job")" = completed ] || fail "job $job did not complete"
 # the composite's top member, for /members/{member}
-OUT=$(curl -s -H "Authorization: Bearer $read_token" "$base/v1/forums/beer/members?limit=1")
+OUT=$(curl -s -H "Authorization: Bearer $read_token" "$base/v1/forums/beer/members?limit=1") ||
+    fail "reading the members"
 member=$(json "d['items'][0]['ext_id']")
 
 # a second server whose database disappears: 503

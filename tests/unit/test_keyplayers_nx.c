@@ -46,8 +46,8 @@ int main(void)
     fprintf(stderr, "beer: %d members, %d threads, %d posts\n", s->members.n, s->threads.n,
             s->posts.n);
 
-    /* the window [2016-01-01, 2018-01-01) keeps the NetworkX side to seconds */
-    const int64_t from = 1451606400, to = 1514764800;
+    /* the whole sample: every post, 1,341 network members */
+    const int64_t from = 0, to = 4102444800; /* 1970 to 2100 */
     fora_centrality_opts_t co;
     fora_centrality_opts_init(&co);
     co.graph.from = from;
