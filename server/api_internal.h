@@ -59,6 +59,7 @@ typedef struct fora__api_route {
 extern const fora__api_route_t fora__api_routes_keyplayers[];
 extern const fora__api_route_t fora__api_routes_jobs[];
 extern const fora__api_route_t fora__api_routes_rhythms[];
+extern const fora__api_route_t fora__api_routes_trajectories[];
 
 /* ---- answering -------------------------------------------------------------- */
 

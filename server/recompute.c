@@ -156,6 +156,7 @@ fora_err_t fora__copy_send(PGconn *conn, const char *copy_sql, fora__copy_buf_t 
 static const fora__run_step_t *const steps[] = {
     &fora__run_step_summary,
     &fora__run_step_keyplayers,
+    &fora__run_step_trajectories,
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -269,7 +270,7 @@ fora_err_t fora_recompute_check_only(const char *only, fora_diag_t *diag)
             known = strlen(steps[i]->name) == len && strncmp(p, steps[i]->name, len) == 0;
         if (!known)
             return fora_diag_set(diag, FORA_EINVAL, "unknown analysis \"%.*s\" (known: %s)",
-                                 (int)len, p, "summary, keyplayers");
+                                 (int)len, p, "summary, keyplayers, trajectories");
         p += len;
         if (*p == ',') p++;
     }

@@ -14,7 +14,7 @@ const FORUM_PANELS = [
   { id: "disruption", title: "Disruption by strategy", route: "disruption", analysis: "keyplayers", render: P.disruption },
   { id: "communities", title: "Communities", route: "communities", analysis: "keyplayers", render: P.communities },
   { id: "network", title: "Reply network", route: "graph", analysis: "keyplayers", render: P.network, wide: true },
-  { id: "trajectories", title: "Trajectory groups", route: "trajectories", render: P.trajectories },
+  { id: "trajectories", title: "Trajectory groups", route: "trajectories", analysis: "trajectories", render: P.trajectories },
   { id: "heatmap", title: "Activity heat map", route: "activity/heatmap", render: P.heatmap },
   { id: "profile", title: "Hour-of-day profile", route: "activity/profile", render: P.hourProfile },
   { id: "survival", title: "Member survival by group", route: "survival/members", render: P.survival },

@@ -283,22 +283,23 @@ export async function trajectories(body, view) {
   const groups = doc.groups || [];
   const datasets = [];
   groups.forEach((g, i) => {
-    const label = g.label || `group ${g.group}`;
-    const share = g.assigned_share ?? g.pi;
-    const traj = g.trajectory || [];
-    datasets.push({ label: `${label} (${fmt(100 * share)} %)`, data: traj.map((t) => ({ x: t.time, y: t.lambda })),
+    // GET .../trajectories (api-docs/trajectories.md): curve.lambda/lower/upper, one value per period
+    const label = `${g.group}. ${g.label || "group"}`;
+    const c = g.curve || { lambda: [], lower: [], upper: [] };
+    const pts = (ys) => ys.map((y, t) => ({ x: t, y }));
+    datasets.push({ label: `${label} (${fmt(100 * g.pi)} %)`, data: pts(c.lambda),
                     borderColor: color(i), backgroundColor: color(i), pointRadius: 0, borderWidth: 2 });
-    if (traj.some((t) => t.upper !== null && t.upper !== undefined)) {
-      datasets.push({ label: `${label} upper`, data: traj.map((t) => ({ x: t.time, y: t.upper })), borderWidth: 0,
+    if (c.upper.some((u) => u !== null && u !== undefined)) {
+      datasets.push({ label: `${label} upper`, data: pts(c.upper), borderWidth: 0,
                       pointRadius: 0, backgroundColor: color(i) + "33", fill: "+1" });
-      datasets.push({ label: `${label} lower`, data: traj.map((t) => ({ x: t.time, y: t.lower })), borderWidth: 0,
+      datasets.push({ label: `${label} lower`, data: pts(c.lower), borderWidth: 0,
                       pointRadius: 0, fill: false });
     }
   });
   body.append(el("p", { class: "note", text: `${groups.length} trajectory groups: expected posts per period with their confidence band; shares of members in the legend.` }));
   chart(body, {
     type: "line", data: { datasets },
-    options: { scales: { x: { type: "linear", title: { display: true, text: "period" } },
+    options: { scales: { x: { type: "linear", title: { display: true, text: `month since ${doc.analysis ? doc.analysis.first_month : "the first post"}` } },
                          y: { beginAtZero: true, title: { display: true, text: "posts per period" } } },
                plugins: { legend: { labels: { filter: (item) => !/ (upper|lower)$/.test(item.text) } } } },
   });

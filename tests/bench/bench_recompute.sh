@@ -5,6 +5,7 @@
 # repetitions, communities, thread statistics, concentration, storing).
 #
 # Usage: tests/bench/bench_recompute.sh [MEMBERS] [POSTS]   (default 100000 1000000)
+# FORA_BENCH_ONLY=LIST passes --only LIST to the recompute (e.g. trajectories).
 # Prints the run's per-step timings (analysis_runs.timings) and the peak RSS
 # of `fora recompute`, for tests/bench/RESULTS.md.
 set -euo pipefail
@@ -27,7 +28,7 @@ conn=$($fora db status | sed -n 's/^connect with: psql "\(.*\)"$/\1/p')
 echo "generating and importing $members members / $posts posts ..." >&2
 $fora synth --quiet --members "$members" --posts "$posts" --seed 1 --out "$work/bundle" >/dev/null
 $fora import --quiet --forum synth "$work/bundle"
-/usr/bin/time -f "%e %M %U %S" -o "$work/time" $fora recompute --forum synth --seed 1 >"$work/log" 2>&1 ||
+/usr/bin/time -f "%e %M %U %S" -o "$work/time" $fora recompute --forum synth --seed 1 ${FORA_BENCH_ONLY:+--only "$FORA_BENCH_ONLY"} >"$work/log" 2>&1 ||
     { cat "$work/log"; exit 1; }
 read -r secs kb usr sys <"$work/time"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -35,3 +36,6 @@ echo "date: $(date -u +%Y-%m-%d)"
 echo "recompute wall: ${secs} s, CPU: ${usr} s user + ${sys} s system, peak RSS: $((kb / 1024)) MiB; load average $(cut -d" " -f1-3 /proc/loadavg)"
 psql "$conn" -qAt -c "SELECT timings FROM analysis_runs WHERE status = 'completed' ORDER BY id DESC LIMIT 1"
 psql "$conn" -qAt -c "SELECT doc->'network' FROM run_keyplayer_doc ORDER BY run_id DESC LIMIT 1"
+psql "$conn" -qAt -c "SELECT doc FROM run_trajectory_doc ORDER BY run_id DESC LIMIT 1"
+psql "$conn" -qAt -c "SELECT grp, label, size, round(rate::numeric, 3), trend FROM run_trajectory_groups
+    WHERE run_id = (SELECT max(run_id) FROM run_trajectory_doc) ORDER BY grp"

@@ -339,7 +339,7 @@ def run(args):
     spec = Spec(doc)
     srv = Server(args.base)
     rd, ad = args.read, args.admin
-    path_vals = {"forum": args.forum, "member": args.member, "job": args.job}
+    path_vals = {"forum": args.forum, "member": args.member, "job": args.job, "group": "1"}
     bad_token = "fora_" + "0" * 40
 
     found = check_routes(spec, args.source)
