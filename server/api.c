@@ -267,7 +267,7 @@ bool fora__api_pick_run(fora__api_ctx_t *ctx, const char *forum_id, const char *
                      " AND ($2::bigint <> 0 OR (status = 'completed'"
                      "      AND ($3::text IS NULL OR $3 = ANY(analyses))))"
                      " ORDER BY id DESC LIMIT 1",
-                     3, NULL, p, NULL, NULL, 0);
+                     FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
     if (fora_db_check(res, PGRES_TUPLES_OK, "finding the run", &diag) != FORA_OK) {
         PQclear(res);
         fora__api_diag(ctx->resp, &diag);
@@ -324,7 +324,7 @@ static void h_forums(fora__api_ctx_t *ctx)
                           " 'items', COALESCE((SELECT json_agg(x.j ORDER BY x.name) FROM"
                           "  (SELECT " FORUM_JSON " AS j, f.name FROM forums f ORDER BY f.name"
                           "   LIMIT $1::int OFFSET $2::int) x), '[]'::json))",
-                          2, p, NULL, NULL);
+                          FORA_NPARAMS(p), p, NULL, NULL);
 }
 
 static void h_forum(fora__api_ctx_t *ctx)
@@ -335,8 +335,8 @@ static void h_forum(fora__api_ctx_t *ctx)
         !fora__api_resolve_forum(ctx, ctx->seg[0], id, sizeof(id)))
         return;
     const char *p[] = {id};
-    fora__api_reply_query(ctx, "SELECT " FORUM_JSON " FROM forums f WHERE f.id = $1::bigint", 1, p,
-                          "forum not found", "forum");
+    fora__api_reply_query(ctx, "SELECT " FORUM_JSON " FROM forums f WHERE f.id = $1::bigint",
+                          FORA_NPARAMS(p), p, "forum not found", "forum");
 }
 
 static void h_runs(fora__api_ctx_t *ctx)
@@ -365,7 +365,7 @@ static void h_runs(fora__api_ctx_t *ctx)
         "   FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
         "   WHERE r.forum_id = $1::bigint AND ($4::text IS NULL OR r.status = $4)"
         "   ORDER BY r.id DESC LIMIT $2::int OFFSET $3::int) x), '[]'::json))",
-        4, p, NULL, NULL);
+        FORA_NPARAMS(p), p, NULL, NULL);
 }
 
 static void h_summary(fora__api_ctx_t *ctx)
@@ -383,7 +383,7 @@ static void h_summary(fora__api_ctx_t *ctx)
                           " 'summary', to_jsonb(s) - 'run_id')"
                           " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
                           " JOIN run_summary s ON s.run_id = r.id WHERE r.id = $1::bigint",
-                          1, p, "the run has no summary", "run");
+                          FORA_NPARAMS(p), p, "the run has no summary", "run");
 }
 
 static void h_healthz(fora__api_ctx_t *ctx)
@@ -456,7 +456,7 @@ static bool cache_stamp(PGconn *conn, const char *forum, int64_t st[3])
                 : "SELECT f.id, f.data_version, COALESCE((SELECT max(id) FROM analysis_runs"
                   " WHERE forum_id = f.id AND status = 'completed'), 0)"
                   " FROM forums f WHERE f.name = $1",
-        1, NULL, p, NULL, NULL, 0);
+        FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     for (int i = 0; ok && i < 3; i++)
         st[i] = atoll(PQgetvalue(r, 0, i));

@@ -120,6 +120,14 @@ bool fora__api_sort_param(fora__api_ctx_t *ctx, const char *const *allowed, int 
 /* ---- database ------------------------------------------------------------------ */
 
 /*
+ * The number of SQL parameters in a local array p[] of text values: pass it
+ * instead of a hand-written count, so a parameter added to p[] but not to
+ * the count (or the other way round) cannot reach libpq, which would read
+ * past the array.
+ */
+#define FORA_NPARAMS(p) ((int)(sizeof(p) / sizeof((p)[0])))
+
+/*
  * Runs sql (one row, one json column) with text params and parses the value
  * into *out (NULL when no row or SQL NULL).
  */

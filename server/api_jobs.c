@@ -60,7 +60,7 @@ static void h_queue(fora__api_ctx_t *ctx)
         "  '/v1/jobs/' || x.id, 'status', 'queued', 'forum', f.name, 'params', $2::jsonb))"
         " FROM (SELECT id FROM new UNION ALL SELECT id FROM old) x, forums f"
         " WHERE f.id = $1::bigint",
-        3, p, &doc, &diag);
+        FORA_NPARAMS(p), p, &doc, &diag);
     free(params_s);
     if (err != FORA_OK) {
         fora__api_diag(ctx->resp, &diag);
@@ -91,7 +91,7 @@ static void h_job(fora__api_ctx_t *ctx)
     fora__api_reply_query(ctx,
                           "SELECT " JOB_JSON " FROM recompute_jobs j JOIN forums f"
                           " ON f.id = j.forum_id WHERE j.id = $1::bigint",
-                          1, p, "no such job", "job");
+                          FORA_NPARAMS(p), p, "no such job", "job");
 }
 
 /* GET /v1/jobs?status=&forum=&limit=&offset= */
@@ -117,7 +117,7 @@ static void h_jobs(fora__api_ctx_t *ctx)
         " 'items', COALESCE((SELECT json_agg(x.js ORDER BY x.id DESC) FROM"
         "  (SELECT j.id, " JOB_JSON " AS js FROM sel j JOIN forums f ON f.id = j.forum_id"
         "   ORDER BY j.id DESC LIMIT $1::int OFFSET $2::int) x), '[]'::json))",
-        4, p, NULL, NULL);
+        FORA_NPARAMS(p), p, NULL, NULL);
 }
 
 const fora__api_route_t fora__api_routes_jobs[] = {

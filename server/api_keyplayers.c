@@ -45,9 +45,10 @@ static const struct {
 };
 #define N_MEMBER_FIELDS (sizeof(member_fields) / sizeof(member_fields[0]))
 
-static const char *const *member_field_names(void)
+/* The sortable names, NULL-terminated, into the caller's names (no shared state between threads).
+ */
+static const char *const *member_field_names(const char *names[N_MEMBER_FIELDS + 1])
 {
-    static const char *names[N_MEMBER_FIELDS + 1];
     for (size_t i = 0; i < N_MEMBER_FIELDS; i++)
         names[i] = member_fields[i].name;
     names[N_MEMBER_FIELDS] = NULL;
@@ -76,11 +77,12 @@ static void h_members(fora__api_ctx_t *ctx)
     static const char *const booleans[] = {"false", "true", NULL};
     fora__api_page_t pg;
     char forum[24], run[24], sql[4096], comm_s[24], minp_s[24];
+    const char *names[N_MEMBER_FIELDS + 1];
     long long comm, minp;
     int sort, innet;
     bool desc;
     if (!fora__api_only_params(ctx, known) || !fora__api_page_param(ctx, &pg) ||
-        !fora__api_sort_param(ctx, member_field_names(), 0, false, &sort, &desc) ||
+        !fora__api_sort_param(ctx, member_field_names(names), 0, false, &sort, &desc) ||
         !fora__api_int_param(ctx, "community", -1, 0, INT32_MAX, &comm) ||
         !fora__api_int_param(ctx, "min_posts", 0, 0, INT64_MAX, &minp) ||
         !fora__api_enum_param(ctx, "in_network", booleans, -1, &innet) ||
@@ -112,7 +114,7 @@ static void h_members(fora__api_ctx_t *ctx)
              "  '[]'::json))",
              member_fields[sort].col, desc ? "DESC" : "ASC", desc ? "-" : "",
              member_fields[sort].name);
-    fora__api_reply_query(ctx, sql, (int)(sizeof(p) / sizeof(p[0])), p, NULL, NULL);
+    fora__api_reply_query(ctx, sql, FORA_NPARAMS(p), p, NULL, NULL);
 }
 
 /* GET /v1/forums/{forum}/members/{member}: {member} is the member's ext_id. */
@@ -150,7 +152,8 @@ static void h_member(fora__api_ctx_t *ctx)
         "   WHERE s.run_id = x.run_id AND s.member_id = x.member_id), '[]'::json))"
         " FROM members m JOIN run_member_metrics x ON x.member_id = m.id AND x.run_id = $1::bigint"
         " WHERE m.forum_id = $3::bigint AND m.ext_id = $2",
-        3, p, "no such member in this run (members who never posted are not listed)", "member");
+        FORA_NPARAMS(p), p, "no such member in this run (members who never posted are not listed)",
+        "member");
 }
 
 /* Methods of /keyplayers: the two sets, the composite, or any metric. */
@@ -187,7 +190,7 @@ static void h_keyplayers(fora__api_ctx_t *ctx)
             "   LIMIT $2::int OFFSET $3::int) y), '[]'::json))"
             " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
             " JOIN run_keyplayer_doc d ON d.run_id = r.id WHERE r.id = $1::bigint",
-            4, p, "the run has no key-player sets", "run");
+            FORA_NPARAMS(p), p, "the run has no key-player sets", "run");
         return;
     }
     /* a ranking by one column; the column comes from member_fields, never the client */
@@ -211,7 +214,7 @@ static void h_keyplayers(fora__api_ctx_t *ctx)
              "  '[]'::json))"
              " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint",
              col, col, dir, col, value);
-    fora__api_reply_query(ctx, sql, 4, p, NULL, NULL);
+    fora__api_reply_query(ctx, sql, FORA_NPARAMS(p), p, NULL, NULL);
 }
 
 static const char *const strategies[] = {
@@ -249,7 +252,7 @@ static void h_disruption(fora__api_ctx_t *ctx)
         "   AND ($2::text IS NULL OR s.strategy = $2)), '[]'::json))"
         " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
         " JOIN run_keyplayer_doc d ON d.run_id = r.id WHERE r.id = $1::bigint",
-        2, p, "the run has no disruption results", "run");
+        FORA_NPARAMS(p), p, "the run has no disruption results", "run");
 }
 
 /* GET /v1/forums/{forum}/communities */
@@ -281,7 +284,7 @@ static void h_communities(fora__api_ctx_t *ctx)
         "   LIMIT $2::int OFFSET $3::int) y), '[]'::json))"
         " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
         " JOIN run_keyplayer_doc d ON d.run_id = r.id WHERE r.id = $1::bigint",
-        3, p, "the run has no communities", "run");
+        FORA_NPARAMS(p), p, "the run has no communities", "run");
 }
 
 /* Routes that serve one part of the run's document. */
@@ -296,7 +299,7 @@ static void doc_part(fora__api_ctx_t *ctx, const char *sql_part)
              " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
              " JOIN run_keyplayer_doc d ON d.run_id = r.id WHERE r.id = $1::bigint",
              sql_part);
-    fora__api_reply_query(ctx, sql, 1, p, "the run has no key-player results", "run");
+    fora__api_reply_query(ctx, sql, FORA_NPARAMS(p), p, "the run has no key-player results", "run");
 }
 
 static void h_threads(fora__api_ctx_t *ctx)
@@ -334,7 +337,7 @@ static void h_validation(fora__api_ctx_t *ctx)
         "   WHERE v.run_id = r.id), '[]'::json))"
         " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"
         " JOIN run_keyplayer_doc d ON d.run_id = r.id WHERE r.id = $1::bigint",
-        1, p, "the run has no validation results", "run");
+        FORA_NPARAMS(p), p, "the run has no validation results", "run");
 }
 
 /* ---- graph export -------------------------------------------------------------- */
@@ -451,7 +454,7 @@ static void graph_cytoscape(fora__api_ctx_t *ctx, const char *run, long long lim
         "    'source', e.source, 'target', e.target, 'weight', e.weight))"
         "    ORDER BY e.source, e.target) FROM e), '[]'::json)))"
         " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id WHERE r.id = $1::bigint",
-        2, p, "run not found", "run");
+        FORA_NPARAMS(p), p, "run not found", "run");
 }
 
 /*
@@ -495,7 +498,7 @@ static void h_graph(fora__api_ctx_t *ctx)
                          " JOIN analysis_runs r ON r.id = x.run_id"
                          " JOIN members m ON m.forum_id = r.forum_id AND m.id = x.member_id"
                          " WHERE x.run_id = $1::bigint ORDER BY m.ext_id",
-                         2, NULL, p, NULL, NULL, 0);
+                         FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
     if (fora_db_check(nodes, PGRES_TUPLES_OK, "reading graph nodes", &diag) != FORA_OK) goto fail;
     edges = PQexecParams(ctx->conn,
                          "WITH top AS (SELECT member_id FROM run_member_metrics"
@@ -508,7 +511,7 @@ static void h_graph(fora__api_ctx_t *ctx)
                          " JOIN members s ON s.forum_id = r.forum_id AND s.id = e.source_id"
                          " JOIN members t ON t.forum_id = r.forum_id AND t.id = e.target_id"
                          " WHERE e.run_id = $1::bigint ORDER BY s.ext_id, t.ext_id",
-                         2, NULL, p, NULL, NULL, 0);
+                         FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
     if (fora_db_check(edges, PGRES_TUPLES_OK, "reading graph edges", &diag) != FORA_OK) goto fail;
 
     sb_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -51,7 +51,8 @@ static void h_trajectories(fora__api_ctx_t *ctx)
         " 'groups', COALESCE((SELECT json_agg(" GROUP_JSON " ORDER BY g.grp)"
         "   FROM run_trajectory_groups g WHERE g.run_id = d.run_id), '[]'::json))"
         " FROM run_trajectory_doc d WHERE d.run_id = $1::bigint",
-        1, p, "the run has no trajectories (the forum has no posts by members)", "run");
+        FORA_NPARAMS(p), p, "the run has no trajectories (the forum has no posts by members)",
+        "run");
 }
 
 /* Parses the {group} segment: a whole number >= 1; anything else names no group (404 "group"). */
@@ -92,7 +93,7 @@ static void h_group_members(fora__api_ctx_t *ctx)
         "   ORDER BY x.posterior DESC, x.member_id LIMIT $3::int OFFSET $4::int) y),"
         "  '[]'::json))"
         " FROM run_trajectory_groups g WHERE g.run_id = $1::bigint AND g.grp = $2::int",
-        5, p, "no such group in the run's selected model", "group");
+        FORA_NPARAMS(p), p, "no such group in the run's selected model", "group");
 }
 
 /* GET /v1/forums/{forum}/members/{member}/trajectory: {member} is the ext_id. */
@@ -114,7 +115,8 @@ static void h_member_trajectory(fora__api_ctx_t *ctx)
         " FROM members m JOIN run_trajectory_members x ON x.member_id = m.id"
         "  AND x.run_id = $1::bigint JOIN run_trajectory_doc d ON d.run_id = x.run_id"
         " WHERE m.forum_id = $3::bigint AND m.ext_id = $2",
-        3, p, "no such member in this run (members who never posted have no trajectory)", "member");
+        FORA_NPARAMS(p), p,
+        "no such member in this run (members who never posted have no trajectory)", "member");
 }
 
 const fora__api_route_t fora__api_routes_trajectories[] = {
