@@ -12,38 +12,20 @@
 #include <string.h>
 
 #include "fora/api.h"
+#include "strbuf.h"
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf_t;
-
-static void put(buf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = fora_xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void put_field(buf_t *b, const char *s)
+static void put_field(fora__strbuf_t *b, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL) {
-        put(b, s, strlen(s));
+        fora__strbuf_put(b, s, strlen(s));
         return;
     }
-    put(b, "\"", 1);
+    fora__strbuf_put(b, "\"", 1);
     for (const char *q = s; *q; q++) {
-        put(b, q, 1);
-        if (*q == '"') put(b, q, 1); /* a quote inside is doubled */
+        fora__strbuf_put(b, q, 1);
+        if (*q == '"') fora__strbuf_put(b, q, 1); /* a quote inside is doubled */
     }
-    put(b, "\"", 1);
+    fora__strbuf_put(b, "\"", 1);
 }
 
 /* Collects the flattened column names of object o under prefix into cols. */
@@ -93,17 +75,17 @@ char *fora_api_csv(json_t *doc)
     const char *k;
     json_t *v;
     json_object_foreach(cols, k, v) names[json_integer_value(v)] = k;
-    buf_t b = {0};
-    put(&b, "", 0);
+    fora__strbuf_t b = {0};
+    fora__strbuf_put(&b, "", 0);
     for (size_t c = 0; c < nc; c++) {
-        if (c) put(&b, ",", 1);
+        if (c) fora__strbuf_put(&b, ",", 1);
         put_field(&b, names[c]);
     }
-    put(&b, "\r\n", 2);
+    fora__strbuf_put(&b, "\r\n", 2);
     json_array_foreach(items, i, it)
     {
         for (size_t c = 0; c < nc; c++) {
-            if (c) put(&b, ",", 1);
+            if (c) fora__strbuf_put(&b, ",", 1);
             json_t *x = at(it, names[c]);
             if (x == NULL || json_is_null(x)) continue;
             if (json_is_string(x)) {
@@ -114,7 +96,7 @@ char *fora_api_csv(json_t *doc)
                 free(t);
             }
         }
-        put(&b, "\r\n", 2);
+        fora__strbuf_put(&b, "\r\n", 2);
     }
     free(names);
     json_decref(cols);

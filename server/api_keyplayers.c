@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "strbuf.h"
 
 /* Member metrics a list can be sorted by (API name, SQL expression, descending by default). */
 static const struct {
@@ -342,54 +343,30 @@ static void h_validation(fora__api_ctx_t *ctx)
 
 /* ---- graph export -------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = fora_xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
 /* Appends s escaped for XML text and attribute values. */
-static void sb_xml(sbuf_t *b, const char *s)
+static void sb_xml(fora__strbuf_t *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
         case '&':
-            sb_str(b, "&amp;");
+            fora__strbuf_puts(b, "&amp;");
             break;
         case '<':
-            sb_str(b, "&lt;");
+            fora__strbuf_puts(b, "&lt;");
             break;
         case '>':
-            sb_str(b, "&gt;");
+            fora__strbuf_puts(b, "&gt;");
             break;
         case '"':
-            sb_str(b, "&quot;");
+            fora__strbuf_puts(b, "&quot;");
             break;
         case '\'':
-            sb_str(b, "&apos;");
+            fora__strbuf_puts(b, "&apos;");
             break;
         default:
             /* XML 1.0 has no other control characters than tab, newline, return */
             if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
-                sb_put(b, s, 1);
+                fora__strbuf_put(b, s, 1);
         }
     }
 }
@@ -472,7 +449,7 @@ static void h_graph(fora__api_ctx_t *ctx)
     long long limit;
     fora_diag_t diag = FORA_DIAG_INIT;
     PGresult *nodes = NULL, *edges = NULL;
-    sbuf_t b = {0};
+    fora__strbuf_t b = {0};
     if (!fora__api_only_params(ctx, known) ||
         !fora__api_enum_param(ctx, "format", formats, 0, &fmt) ||
         !fora__api_int_param(ctx, "limit", GRAPH_DEFAULT_LIMIT, 1, GRAPH_MAX_LIMIT, &limit))
@@ -514,42 +491,42 @@ static void h_graph(fora__api_ctx_t *ctx)
                          FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
     if (fora_db_check(edges, PGRES_TUPLES_OK, "reading graph edges", &diag) != FORA_OK) goto fail;
 
-    sb_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fora__strbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     if (fmt == 0) {
-        sb_str(&b, "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n");
+        fora__strbuf_puts(&b, "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n");
         for (size_t a = 0; a < N_NODE_ATTRS; a++) {
-            sb_str(&b, "  <key id=\"");
-            sb_str(&b, node_attrs[a].name);
-            sb_str(&b, "\" for=\"node\" attr.name=\"");
-            sb_str(&b, node_attrs[a].name);
-            sb_str(&b, "\" attr.type=\"");
-            sb_str(&b, node_attrs[a].type);
-            sb_str(&b, "\"/>\n");
+            fora__strbuf_puts(&b, "  <key id=\"");
+            fora__strbuf_puts(&b, node_attrs[a].name);
+            fora__strbuf_puts(&b, "\" for=\"node\" attr.name=\"");
+            fora__strbuf_puts(&b, node_attrs[a].name);
+            fora__strbuf_puts(&b, "\" attr.type=\"");
+            fora__strbuf_puts(&b, node_attrs[a].type);
+            fora__strbuf_puts(&b, "\"/>\n");
         }
-        sb_str(&b, "  <key id=\"weight\" for=\"edge\" attr.name=\"weight\" "
-                   "attr.type=\"double\"/>\n"
-                   "  <graph id=\"replies\" edgedefault=\"directed\">\n");
+        fora__strbuf_puts(&b, "  <key id=\"weight\" for=\"edge\" attr.name=\"weight\" "
+                              "attr.type=\"double\"/>\n"
+                              "  <graph id=\"replies\" edgedefault=\"directed\">\n");
     } else {
-        sb_str(&b, "<gexf xmlns=\"http://gexf.net/1.3\" version=\"1.3\">\n"
-                   "  <graph defaultedgetype=\"directed\">\n"
-                   "    <attributes class=\"node\">\n");
+        fora__strbuf_puts(&b, "<gexf xmlns=\"http://gexf.net/1.3\" version=\"1.3\">\n"
+                              "  <graph defaultedgetype=\"directed\">\n"
+                              "    <attributes class=\"node\">\n");
         for (size_t a = 0; a < N_NODE_ATTRS; a++) {
             char line[200];
             snprintf(line, sizeof(line), "      <attribute id=\"%zu\" title=\"%s\" type=\"%s\"/>\n",
                      a, node_attrs[a].name,
                      strcmp(node_attrs[a].type, "int") == 0 ? "integer" : node_attrs[a].type);
-            sb_str(&b, line);
+            fora__strbuf_puts(&b, line);
         }
-        sb_str(&b, "    </attributes>\n    <nodes>\n");
+        fora__strbuf_puts(&b, "    </attributes>\n    <nodes>\n");
     }
     for (int i = 0; i < PQntuples(nodes); i++) {
-        sb_str(&b, fmt == 0 ? "    <node id=\"" : "      <node id=\"");
+        fora__strbuf_puts(&b, fmt == 0 ? "    <node id=\"" : "      <node id=\"");
         sb_xml(&b, PQgetvalue(nodes, i, 0));
         if (fmt == 1) {
-            sb_str(&b, "\" label=\"");
+            fora__strbuf_puts(&b, "\" label=\"");
             sb_xml(&b, PQgetvalue(nodes, i, 0));
         }
-        sb_str(&b, fmt == 0 ? "\">" : "\"><attvalues>");
+        fora__strbuf_puts(&b, fmt == 0 ? "\">" : "\"><attvalues>");
         for (size_t a = 0; a < N_NODE_ATTRS; a++) {
             if (PQgetisnull(nodes, i, (int)a + 1)) continue;
             char head[80];
@@ -557,33 +534,34 @@ static void h_graph(fora__api_ctx_t *ctx)
                 snprintf(head, sizeof(head), "<data key=\"%s\">", node_attrs[a].name);
             else
                 snprintf(head, sizeof(head), "<attvalue for=\"%zu\" value=\"", a);
-            sb_str(&b, head);
+            fora__strbuf_puts(&b, head);
             sb_xml(&b, PQgetvalue(nodes, i, (int)a + 1));
-            sb_str(&b, fmt == 0 ? "</data>" : "\"/>");
+            fora__strbuf_puts(&b, fmt == 0 ? "</data>" : "\"/>");
         }
-        sb_str(&b, fmt == 0 ? "</node>\n" : "</attvalues></node>\n");
+        fora__strbuf_puts(&b, fmt == 0 ? "</node>\n" : "</attvalues></node>\n");
     }
-    if (fmt == 1) sb_str(&b, "    </nodes>\n    <edges>\n");
+    if (fmt == 1) fora__strbuf_puts(&b, "    </nodes>\n    <edges>\n");
     for (int i = 0; i < PQntuples(edges); i++) {
         char id[32];
         snprintf(id, sizeof(id), "%d", i);
-        sb_str(&b, fmt == 0 ? "    <edge id=\"e" : "      <edge id=\"");
-        sb_str(&b, id);
-        sb_str(&b, "\" source=\"");
+        fora__strbuf_puts(&b, fmt == 0 ? "    <edge id=\"e" : "      <edge id=\"");
+        fora__strbuf_puts(&b, id);
+        fora__strbuf_puts(&b, "\" source=\"");
         sb_xml(&b, PQgetvalue(edges, i, 0));
-        sb_str(&b, "\" target=\"");
+        fora__strbuf_puts(&b, "\" target=\"");
         sb_xml(&b, PQgetvalue(edges, i, 1));
         if (fmt == 0) {
-            sb_str(&b, "\"><data key=\"weight\">");
-            sb_str(&b, PQgetvalue(edges, i, 2));
-            sb_str(&b, "</data></edge>\n");
+            fora__strbuf_puts(&b, "\"><data key=\"weight\">");
+            fora__strbuf_puts(&b, PQgetvalue(edges, i, 2));
+            fora__strbuf_puts(&b, "</data></edge>\n");
         } else {
-            sb_str(&b, "\" weight=\"");
-            sb_str(&b, PQgetvalue(edges, i, 2));
-            sb_str(&b, "\"/>\n");
+            fora__strbuf_puts(&b, "\" weight=\"");
+            fora__strbuf_puts(&b, PQgetvalue(edges, i, 2));
+            fora__strbuf_puts(&b, "\"/>\n");
         }
     }
-    sb_str(&b, fmt == 0 ? "  </graph>\n</graphml>\n" : "    </edges>\n  </graph>\n</gexf>\n");
+    fora__strbuf_puts(&b, fmt == 0 ? "  </graph>\n</graphml>\n"
+                                   : "    </edges>\n  </graph>\n</gexf>\n");
     PQclear(nodes);
     PQclear(edges);
     ctx->resp->status = 200;

@@ -12,7 +12,6 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "fora/api.h"
 #include "fora/progress.h"
 #include "assets.h"
+#include "strbuf.h"
 #include "worker.h"
 
 #define MAX_PARAMS 32
@@ -203,72 +203,55 @@ static void metrics_observe(metrics_t *m, const char *route, int status, double 
     pthread_mutex_unlock(&m->mu);
 }
 
-/* Appends printf output to a malloc'd, growing string. */
-static void sprintf_cat(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-    FORA_PRINTF(4, 5);
-static void sprintf_cat(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < *cap - *len) {
-            *len += (size_t)n;
-            return;
-        }
-        *cap *= 2;
-        *buf = fora_xrealloc(*buf, *cap);
-    }
-}
-
 /* The Prometheus exposition of m, plus recompute durations read from the database. */
 static char *metrics_text(metrics_t *m, PGconn *conn)
 {
-    size_t len = 0, cap = 8192;
-    char *b = fora_xmalloc(cap);
-    b[0] = '\0';
+    fora__strbuf_t b = {0};
+    fora__strbuf_puts(&b, "");
     pthread_mutex_lock(&m->mu);
-    sprintf_cat(&b, &len, &cap,
-                "# HELP fora_http_requests_total HTTP requests answered, by route and status.\n"
-                "# TYPE fora_http_requests_total counter\n");
+    fora__strbuf_printf(
+        &b, "# HELP fora_http_requests_total HTTP requests answered, by route and status.\n"
+            "# TYPE fora_http_requests_total counter\n");
     for (int i = 0; i < m->n; i++)
-        sprintf_cat(&b, &len, &cap, "fora_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                    m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count);
-    sprintf_cat(&b, &len, &cap,
-                "# HELP fora_http_request_duration_seconds Time to answer, by route and status.\n"
-                "# TYPE fora_http_request_duration_seconds histogram\n");
+        fora__strbuf_printf(&b, "fora_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                            m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count);
+    fora__strbuf_printf(
+        &b, "# HELP fora_http_request_duration_seconds Time to answer, by route and status.\n"
+            "# TYPE fora_http_request_duration_seconds histogram\n");
     for (int i = 0; i < m->n; i++) {
         uint64_t cum = 0;
         for (size_t k = 0; k < NBUCKETS; k++) {
             cum += m->s[i].bucket[k];
-            sprintf_cat(&b, &len, &cap,
-                        "fora_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\","
-                        "le=\"%g\"} %llu\n",
-                        m->s[i].route, m->s[i].status, buckets[k], (unsigned long long)cum);
+            fora__strbuf_printf(
+                &b,
+                "fora_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\","
+                "le=\"%g\"} %llu\n",
+                m->s[i].route, m->s[i].status, buckets[k], (unsigned long long)cum);
         }
-        sprintf_cat(&b, &len, &cap,
-                    "fora_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\","
-                    "le=\"+Inf\"} %llu\n"
-                    "fora_http_request_duration_seconds_sum{route=\"%s\",status=\"%d\"} %.6f\n"
-                    "fora_http_request_duration_seconds_count{route=\"%s\",status=\"%d\"} %llu\n",
-                    m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count, m->s[i].route,
-                    m->s[i].status, m->s[i].sum, m->s[i].route, m->s[i].status,
-                    (unsigned long long)m->s[i].count);
+        fora__strbuf_printf(
+            &b,
+            "fora_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\","
+            "le=\"+Inf\"} %llu\n"
+            "fora_http_request_duration_seconds_sum{route=\"%s\",status=\"%d\"} %.6f\n"
+            "fora_http_request_duration_seconds_count{route=\"%s\",status=\"%d\"} %llu\n",
+            m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count, m->s[i].route,
+            m->s[i].status, m->s[i].sum, m->s[i].route, m->s[i].status,
+            (unsigned long long)m->s[i].count);
     }
-    sprintf_cat(&b, &len, &cap,
-                "# HELP fora_db_unavailable_total Requests answered 503: database unreachable.\n"
-                "# TYPE fora_db_unavailable_total counter\n"
-                "fora_db_unavailable_total %llu\n",
-                (unsigned long long)m->db_unavailable);
+    fora__strbuf_printf(
+        &b,
+        "# HELP fora_db_unavailable_total Requests answered 503: database unreachable.\n"
+        "# TYPE fora_db_unavailable_total counter\n"
+        "fora_db_unavailable_total %llu\n",
+        (unsigned long long)m->db_unavailable);
     uint64_t hits, misses;
     fora_api_cache_stats(&hits, &misses);
-    sprintf_cat(&b, &len, &cap,
-                "# HELP fora_result_cache_requests_total Cacheable requests by outcome.\n"
-                "# TYPE fora_result_cache_requests_total counter\n"
-                "fora_result_cache_requests_total{outcome=\"hit\"} %llu\n"
-                "fora_result_cache_requests_total{outcome=\"miss\"} %llu\n",
-                (unsigned long long)hits, (unsigned long long)misses);
+    fora__strbuf_printf(&b,
+                        "# HELP fora_result_cache_requests_total Cacheable requests by outcome.\n"
+                        "# TYPE fora_result_cache_requests_total counter\n"
+                        "fora_result_cache_requests_total{outcome=\"hit\"} %llu\n"
+                        "fora_result_cache_requests_total{outcome=\"miss\"} %llu\n",
+                        (unsigned long long)hits, (unsigned long long)misses);
     pthread_mutex_unlock(&m->mu);
     /* recompute durations are recorded by whichever process ran them: read them back */
     PGresult *r =
@@ -278,24 +261,20 @@ static char *metrics_text(metrics_t *m, PGconn *conn)
                             " WHERE r.finished_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2")
              : NULL;
     if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
-        sprintf_cat(
-            &b, &len, &cap,
-            "# HELP fora_recompute_runs_total Finished analysis runs, by forum and status.\n"
-            "# TYPE fora_recompute_runs_total counter\n");
+        fora__strbuf_printf(
+            &b, "# HELP fora_recompute_runs_total Finished analysis runs, by forum and status.\n"
+                "# TYPE fora_recompute_runs_total counter\n");
         for (int i = 0; i < PQntuples(r); i++)
-            sprintf_cat(&b, &len, &cap,
-                        "fora_recompute_runs_total{forum=\"%s\",status=\"%s\"} %s\n",
-                        PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
-        sprintf_cat(&b, &len, &cap,
-                    "# HELP fora_recompute_seconds_total Wall time of finished runs.\n"
-                    "# TYPE fora_recompute_seconds_total counter\n");
+            fora__strbuf_printf(&b, "fora_recompute_runs_total{forum=\"%s\",status=\"%s\"} %s\n",
+                                PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        fora__strbuf_printf(&b, "# HELP fora_recompute_seconds_total Wall time of finished runs.\n"
+                                "# TYPE fora_recompute_seconds_total counter\n");
         for (int i = 0; i < PQntuples(r); i++)
-            sprintf_cat(&b, &len, &cap,
-                        "fora_recompute_seconds_total{forum=\"%s\",status=\"%s\"} %s\n",
-                        PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 3));
+            fora__strbuf_printf(&b, "fora_recompute_seconds_total{forum=\"%s\",status=\"%s\"} %s\n",
+                                PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 3));
     }
     PQclear(r);
-    return b;
+    return b.p;
 }
 
 /* ---- authentication ------------------------------------------------------------ */
