@@ -268,9 +268,16 @@ fora_err_t fora_recompute_check_only(const char *only, fora_diag_t *diag)
         bool known = false;
         for (size_t i = 0; i < NSTEPS && !known; i++)
             known = strlen(steps[i]->name) == len && strncmp(p, steps[i]->name, len) == 0;
-        if (!known)
+        if (!known) {
+            /* the accepted names are the step table's, so a new step needs no edit here */
+            char names[256] = "";
+            size_t n = 0;
+            for (size_t i = 0; i < NSTEPS && n < sizeof(names); i++)
+                n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+                                      steps[i]->name);
             return fora_diag_set(diag, FORA_EINVAL, "unknown analysis \"%.*s\" (known: %s)",
-                                 (int)len, p, "summary, keyplayers, trajectories");
+                                 (int)len, p, names);
+        }
         p += len;
         if (*p == ',') p++;
     }

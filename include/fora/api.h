@@ -5,14 +5,11 @@
  * fora_api_handle(), so a route prints exactly the same JSON in both.
  * Every error has one shape: {"error": {"code", "message", "detail"}}.
  *
- * Routes (api-docs/openapi.yaml documents them):
- *   GET /healthz                        process up
- *   GET /readyz                         database reachable, schema current
- *   GET /v1/forums                      forums with their latest run
- *   GET /v1/forums/{forum}              one forum ({forum}: name or id)
- *   GET /v1/forums/{forum}/runs         its analysis runs, newest first
- *   GET /v1/forums/{forum}/summary      the snapshot summary of a run
- *                                       (latest completed, or ?run=ID)
+ * Routes: every one is described in api-docs/openapi.yaml (a test compares
+ * that file with the route tables of server/api*.c both ways) and listed by
+ * GET /v1/routes.  The router and the helpers route files share are in
+ * server/api_internal.h; fora serve adds authentication (req.role), the
+ * result cache (req.use_cache), ETag, gzip and CSV around this call.
  *
  * Ownership: the response's body is a new reference the caller decrefs;
  * its text (when not NULL) is malloc'd and freed by the caller.
