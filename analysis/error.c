@@ -78,6 +78,24 @@ void fora_diag_prefix(fora_diag_t *diag, const char *fmt, ...)
     snprintf(diag->msg, sizeof(diag->msg), "%s%s", pre, old);
 }
 
+fora_err_t fora_name_parse(const char *s, const char *param, const char *const *names, int n,
+                           int *out, fora_diag_t *diag)
+{
+    if (s != NULL)
+        for (int i = 0; i < n; i++)
+            if (strcmp(s, names[i]) == 0) {
+                *out = i;
+                return FORA_OK;
+            }
+    char allowed[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof(allowed); i++)
+        len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s\"%s\"", i ? ", " : "",
+                                names[i]);
+    return fora_diag_set(diag, FORA_EINVAL, "invalid value \"%s\" for parameter \"%s\": one of %s",
+                         s ? s : "", param, allowed);
+}
+
 void fora_diag_clear(fora_diag_t *diag)
 {
     if (diag == NULL) return;

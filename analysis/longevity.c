@@ -14,31 +14,13 @@
 
 #include "fora/idmap.h"
 
-static fora_err_t parse_name(const char *s, const char *param, const char *const *names, int n,
-                             int *out, fora_diag_t *diag)
-{
-    if (s != NULL)
-        for (int i = 0; i < n; i++)
-            if (strcmp(s, names[i]) == 0) {
-                *out = i;
-                return FORA_OK;
-            }
-    char allowed[256] = "";
-    size_t len = 0;
-    for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s\"%s\"", i ? ", " : "",
-                                names[i]);
-    return fora_diag_set(diag, FORA_EINVAL, "invalid value \"%s\" for parameter \"%s\": one of %s",
-                         s ? s : "", param, allowed);
-}
-
 #define PARSER(fn, type, ...)                                                                      \
     fora_err_t fn(const char *s, const char *param, type *out, fora_diag_t *diag)                  \
     {                                                                                              \
         static const char *const names[] = {__VA_ARGS__};                                          \
         int v = 0;                                                                                 \
         fora_err_t e =                                                                             \
-            parse_name(s, param, names, (int)(sizeof(names) / sizeof(names[0])), &v, diag);        \
+            fora_name_parse(s, param, names, (int)(sizeof(names) / sizeof(names[0])), &v, diag);   \
         if (e == FORA_OK) *out = (type)v;                                                          \
         return e;                                                                                  \
     }

@@ -39,35 +39,17 @@ const char *fora_measure_name(fora_measure_t m)
     return (unsigned)m < FORA_MEASURE_N ? measure_names[m] : "?";
 }
 
-static fora_err_t parse_name(const char *s, const char *param, const char *const *names, int n,
-                             int *out, fora_diag_t *diag)
-{
-    if (s != NULL)
-        for (int i = 0; i < n; i++)
-            if (strcmp(s, names[i]) == 0) {
-                *out = i;
-                return FORA_OK;
-            }
-    char allowed[256] = "";
-    size_t len = 0;
-    for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s\"%s\"", i ? ", " : "",
-                                names[i]);
-    return fora_diag_set(diag, FORA_EINVAL, "invalid value \"%s\" for parameter \"%s\": one of %s",
-                         s ? s : "", param, allowed);
-}
-
 fora_err_t fora_bin_parse(const char *s, const char *param, fora_bin_t *out, fora_diag_t *diag)
 {
     int v = 0;
-    fora_err_t e = parse_name(s, param, bin_names, 4, &v, diag);
+    fora_err_t e = fora_name_parse(s, param, bin_names, 4, &v, diag);
     if (e == FORA_OK) *out = (fora_bin_t)v;
     return e;
 }
 fora_err_t fora_split_parse(const char *s, const char *param, fora_split_t *out, fora_diag_t *diag)
 {
     int v = 0;
-    fora_err_t e = parse_name(s, param, split_names, 4, &v, diag);
+    fora_err_t e = fora_name_parse(s, param, split_names, 4, &v, diag);
     if (e == FORA_OK) *out = (fora_split_t)v;
     return e;
 }
@@ -75,7 +57,7 @@ fora_err_t fora_measure_parse(const char *s, const char *param, fora_measure_t *
                               fora_diag_t *diag)
 {
     int v = 0;
-    fora_err_t e = parse_name(s, param, measure_names, FORA_MEASURE_N, &v, diag);
+    fora_err_t e = fora_name_parse(s, param, measure_names, FORA_MEASURE_N, &v, diag);
     if (e == FORA_OK) *out = (fora_measure_t)v;
     return e;
 }
@@ -83,7 +65,7 @@ fora_err_t fora_new_member_parse(const char *s, const char *param, fora_new_memb
                                  fora_diag_t *diag)
 {
     int v = 0;
-    fora_err_t e = parse_name(s, param, new_member_names, 2, &v, diag);
+    fora_err_t e = fora_name_parse(s, param, new_member_names, 2, &v, diag);
     if (e == FORA_OK) *out = (fora_new_member_t)v;
     return e;
 }

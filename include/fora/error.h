@@ -97,6 +97,13 @@ fora_err_t fora_diag_vset(fora_diag_t *diag, fora_err_t code, const char *fmt, v
  * nothing when diag is NULL or holds no error.
  */
 void fora_diag_prefix(fora_diag_t *diag, const char *fmt, ...) FORA_PRINTF(2, 3);
+/*
+ * *out = the index of s among names[0..n) (the spelling of an enum
+ * parameter); EINVAL naming the parameter `param` and listing the accepted
+ * names otherwise (s may be NULL).  O(n).
+ */
+fora_err_t fora_name_parse(const char *s, const char *param, const char *const *names, int n,
+                           int *out, fora_diag_t *diag) FORA_MUST_CHECK;
 /* Forgets any recorded error. */
 void fora_diag_clear(fora_diag_t *diag);
 
