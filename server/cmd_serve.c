@@ -9,6 +9,8 @@
  * get 503 and the server keeps running.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "cli.h"
@@ -252,6 +255,15 @@ static char *metrics_text(metrics_t *m, PGconn *conn)
                         "fora_result_cache_requests_total{outcome=\"hit\"} %llu\n"
                         "fora_result_cache_requests_total{outcome=\"miss\"} %llu\n",
                         (unsigned long long)hits, (unsigned long long)misses);
+    uint64_t sq, sr;
+    fora_api_stamp_stats(&sq, &sr);
+    fora__strbuf_printf(&b,
+                        "# HELP fora_result_stamps_total Stamp reads of cacheable requests:"
+                        " from the database, or remembered between change notifications.\n"
+                        "# TYPE fora_result_stamps_total counter\n"
+                        "fora_result_stamps_total{source=\"database\"} %llu\n"
+                        "fora_result_stamps_total{source=\"remembered\"} %llu\n",
+                        (unsigned long long)sq, (unsigned long long)sr);
     pthread_mutex_unlock(&m->mu);
     /* recompute durations are recorded by whichever process ran them: read them back */
     PGresult *r =
@@ -396,17 +408,6 @@ static enum MHD_Result send_body(struct MHD_Connection *mc, int status, const ch
     return ret;
 }
 
-/* A strong validator: 64-bit FNV-1a of the body, as a quoted string. */
-static void etag_of(const char *body, size_t len, char out[24])
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)body[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
-}
-
 /* Whether an If-None-Match header value lists tag (or is "*"). */
 static bool etag_matches(const char *inm, const char *tag)
 {
@@ -461,14 +462,18 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
  * gzip when asked and worth it, CORS when configured.  Takes over body.
  */
 static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *statusp,
-                                const char *type, char *body, bool head, const char *location)
+                                const char *type, char *body, bool head, const char *location,
+                                const char *known_tag)
 {
     int status = *statusp;
     size_t len = strlen(body);
     char tag[24] = "";
     bool gz = false;
     if (status == 200) {
-        etag_of(body, len, tag);
+        if (known_tag && known_tag[0]) /* the result cache's, computed once per answer */
+            memcpy(tag, known_tag, sizeof(tag));
+        else
+            fora_api_etag(body, len, tag);
         const char *inm = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "If-None-Match");
         if (etag_matches(inm, tag)) {
             status = 304;
@@ -607,9 +612,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         fora_api_handle(conn, &req, &resp);
         pool_put(&srv->pool, conn);
     }
+    bool cached_tag = false;
     if (text == NULL && resp.text) {
         text = resp.text;
         type = resp.content_type;
+        cached_tag = true; /* resp.etag is text's when set */
     } else if (text == NULL && resp.status == 200 && accept && strstr(accept, "text/csv") &&
                (text = fora_api_csv(resp.body)) != NULL) {
         type = "text/csv; charset=utf-8";
@@ -624,7 +631,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         resp.status = 500;
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
-        ret = send_api(srv, mc, &resp.status, type, text, head, resp.location);
+        ret = send_api(srv, mc, &resp.status, type, text, head, resp.location,
+                       cached_tag ? resp.etag : NULL);
     }
     double dt = fora_now_seconds() - t0;
     const char *route = resp.route ? resp.route : "unmatched";
@@ -647,6 +655,64 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     (void)toe;
     free(*req_cls);
     *req_cls = NULL;
+}
+
+/* ---- change notifications ------------------------------------------------------- */
+
+/*
+ * LISTEN fora_changes (migrations/0009_change_notify.sql) on a connection of
+ * its own, so that the result cache re-reads a forum's stamp only after a
+ * change.  While this connection is down the cache reads the stamp on every
+ * request (fora_api_changes_listening(false)), and it reconnects every
+ * second.  Wakes at least once a second to see `stop`.
+ */
+typedef struct listener {
+    fora_dbconf_t db;
+    volatile sig_atomic_t *stop;
+} listener_t;
+
+static void *listener_main(void *arg)
+{
+    listener_t *li = arg;
+    PGconn *conn = NULL;
+    while (!*li->stop) {
+        if (conn == NULL) {
+            fora_diag_t d = FORA_DIAG_INIT;
+            if (fora_db_connect(&li->db, &conn, &d) != FORA_OK) {
+                conn = NULL;
+                sleep(1);
+                continue;
+            }
+            PGresult *r = PQexec(conn, "LISTEN fora_changes");
+            bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            PQclear(r);
+            if (!ok) {
+                PQfinish(conn);
+                conn = NULL;
+                sleep(1);
+                continue;
+            }
+            fora_api_changes_listening(true);
+        }
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        int n = poll(&pfd, 1, 1000);
+        if (n < 0 && errno == EINTR) continue;
+        if (n != 0 && (n < 0 || !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
+            fora_api_changes_listening(false);
+            fprintf(stderr, "{\"level\":\"warning\",\"msg\":\"change listener lost the"
+                            " database; reading stamps per request\"}\n");
+            PQfinish(conn);
+            conn = NULL;
+            continue;
+        }
+        bool any = false;
+        for (PGnotify *nt; (nt = PQnotifies(conn)) != NULL; PQfreemem(nt))
+            any = true;
+        if (any) fora_api_changes_seen();
+    }
+    fora_api_changes_listening(false);
+    PQfinish(conn);
+    return NULL;
 }
 
 /* The in-process recompute worker (igraph: at most one per process). */
@@ -764,12 +830,18 @@ int fora_cmd_serve(int argc, char **argv)
         .db = srv.pool.db, .poll = 1, .quiet = cli.quiet, .stop = &worker_stop};
     pthread_t wt;
     bool have_worker = workers > 0 && pthread_create(&wt, NULL, worker_main, &wl) == 0;
+    static volatile sig_atomic_t listener_stop;
+    listener_t li = {.db = srv.pool.db, .stop = &listener_stop};
+    pthread_t lt;
+    bool have_listener = pthread_create(&lt, NULL, listener_main, &li) == 0;
     printf("fora serving on http://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n", bind, port);
     fflush(stdout);
     int sig;
     sigwait(&stop, &sig);
     fprintf(stderr, "fora: stopping (signal %d)\n", sig);
     MHD_stop_daemon(d);
+    listener_stop = 1;
+    if (have_listener) pthread_join(lt, NULL);
     worker_stop = 1;
     if (have_worker) pthread_join(wt, NULL); /* a running job finishes first */
     for (int i = 0; i < srv.pool.nidle; i++)

@@ -76,6 +76,9 @@ curl -s -o "$TMP/c2" "$base/v1/forums/beer/members?limit=7"
 cmp -s "$TMP/c1" "$TMP/c2" || fail "cached answer differs"
 curl -s -o "$TMP/m0" "$base/metrics"
 grep -q '^fora_result_cache_requests_total{outcome="hit"} [1-9]' "$TMP/m0" || fail "no cache hit"
+# between change notifications (migrations/0009) the stamp is not re-read from the database
+grep -q '^fora_result_stamps_total{source="remembered"} [1-9]' "$TMP/m0" ||
+    fail "no remembered stamp: $(grep fora_result_stamps "$TMP/m0")"
 sql "UPDATE forums SET data_version = data_version + 1 WHERE name = 'beer'" >/dev/null
 OUT=$(curl -s "$base/v1/forums/beer/members?limit=7")
 [ "$(json "d['run']['stale']")" = True ] || fail "a cached answer hid new data: $OUT"
