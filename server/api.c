@@ -39,8 +39,20 @@ void fora__api_error(fora_api_response_t *resp, fora_err_t code, const char *mes
 
 void fora__api_diag(fora_api_response_t *resp, const fora_diag_t *diag)
 {
+    if (diag->code == FORA_EDB) {
+        json_t *line = json_pack("{s:s, s:s}", "level", "error", "msg", diag->msg);
+        char *l = line ? json_dumps(line, JSON_COMPACT) : NULL;
+        if (l) fprintf(stderr, "%s\n", l);
+        free(l);
+        json_decref(line);
+    }
     /* database detail is for the log, not for clients */
-    if (diag->code == FORA_EDB)
+    if (diag->code == FORA_EDB && strstr(diag->msg, "statement timeout") != NULL)
+        fora__api_error(resp, diag->code,
+                        "the database query ran past the server's statement timeout"
+                        " (fora serve --statement-timeout); try again or narrow the request",
+                        NULL);
+    else if (diag->code == FORA_EDB)
         fora__api_error(resp, diag->code, "the database is unavailable", NULL);
     else
         fora__api_error(resp, diag->code, diag->msg, NULL);

@@ -119,7 +119,8 @@ typedef struct conn_pool {
     pthread_mutex_t mu;
     PGconn *idle[POOL_MAX];
     int nidle;
-    fora_dbconf_t db; /* always a plain connection string: see fora_cmd_serve() */
+    fora_dbconf_t db;     /* always a plain connection string: see fora_cmd_serve() */
+    char set_timeout[64]; /* "SET statement_timeout = ..." for new connections, or "" */
 } conn_pool_t;
 
 /* Borrows a connection; NULL when the database cannot be reached. */
@@ -134,6 +135,10 @@ static PGconn *pool_get(conn_pool_t *p)
     fora_diag_t diag = FORA_DIAG_INIT;
     if (fora_db_connect(&p->db, &conn, &diag) != FORA_OK) {
         fprintf(stderr, "{\"level\":\"error\",\"msg\":\"database unreachable\"}\n");
+        return NULL;
+    }
+    if (p->set_timeout[0] && fora_db_exec(conn, p->set_timeout, &diag) != FORA_OK) {
+        PQfinish(conn);
         return NULL;
     }
     return conn;
@@ -732,22 +737,61 @@ static const char serve_usage[] =
     "  --workers N    recompute workers in this process: 1 (default) or 0; run\n"
     "                 `fora worker` processes for more\n"
     "  --cors-origin O  send Access-Control-Allow-Origin: O (e.g. a dashboard's\n"
-    "                 origin, or *) and answer CORS preflights\n";
+    "                 origin, or *) and answer CORS preflights\n"
+    "  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate\n"
+    "                 (chain) and private key (libmicrohttpd with GnuTLS)\n"
+    "  --statement-timeout S  cancel a request's database statement after S\n"
+    "                 seconds (default 30; 0: no limit): the request gets 503\n";
+
+/* Reads a whole (small) PEM file into a new string; NULL with a message on stderr. */
+static char *read_pem(const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "fora serve: %s \"%s\": %s\n", opt, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = fora_xmalloc(1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    bool big = n == (1 << 20) - 1 && fgetc(f) != EOF;
+    fclose(f);
+    buf[n] = '\0';
+    if (big || n == 0 || strstr(buf, "-----BEGIN ") == NULL) {
+        fprintf(stderr, "fora serve: %s \"%s\" is not a PEM file%s\n", opt, path,
+                big ? " (over 1 MiB)" : "");
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
 
 int fora_cmd_serve(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    enum { OPT_BIND = FORA_OPT_FIRST_OWN, OPT_PORT, OPT_THREADS, OPT_CORS, OPT_WORKERS };
-    static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
-                                         {"bind", required_argument, NULL, OPT_BIND},
-                                         {"port", required_argument, NULL, OPT_PORT},
-                                         {"threads", required_argument, NULL, OPT_THREADS},
-                                         {"cors-origin", required_argument, NULL, OPT_CORS},
-                                         {"workers", required_argument, NULL, OPT_WORKERS},
-                                         {NULL, 0, NULL, 0}};
-    const char *bind = "127.0.0.1", *cors = NULL;
-    long long port = 8080, threads = 4, workers = 1;
+    enum {
+        OPT_BIND = FORA_OPT_FIRST_OWN,
+        OPT_PORT,
+        OPT_THREADS,
+        OPT_CORS,
+        OPT_WORKERS,
+        OPT_CERT,
+        OPT_KEY,
+        OPT_STMT_TIMEOUT
+    };
+    static const struct option opts[] = {
+        FORA_CLI_COMMON_OPTIONS,
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"cors-origin", required_argument, NULL, OPT_CORS},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"tls-cert", required_argument, NULL, OPT_CERT},
+        {"tls-key", required_argument, NULL, OPT_KEY},
+        {"statement-timeout", required_argument, NULL, OPT_STMT_TIMEOUT},
+        {NULL, 0, NULL, 0}};
+    const char *bind = "127.0.0.1", *cors = NULL, *cert_path = NULL, *key_path = NULL;
+    long long port = 8080, threads = 4, workers = 1, stmt_timeout = 30;
     int c;
 
     fora_dbconf_from_env(&cli.db);
@@ -768,6 +812,16 @@ int fora_cmd_serve(int argc, char **argv)
         case OPT_WORKERS:
             if (!fora_cli_parse_int("serve", "workers", optarg, 0, 1, &workers)) return 2;
             break;
+        case OPT_CERT:
+            cert_path = optarg;
+            break;
+        case OPT_KEY:
+            key_path = optarg;
+            break;
+        case OPT_STMT_TIMEOUT:
+            if (!fora_cli_parse_int("serve", "statement-timeout", optarg, 0, 86400, &stmt_timeout))
+                return 2;
+            break;
         case OPT_CORS:
             if (optarg[0] == '\0' || strpbrk(optarg, "\r\n"))
                 return fora_cli_usage_error("serve", "--cors-origin must be an origin or *");
@@ -778,6 +832,18 @@ int fora_cmd_serve(int argc, char **argv)
         }
     }
     if (optind != argc) return fora_cli_usage_error("serve", "unexpected argument");
+    if ((cert_path == NULL) != (key_path == NULL))
+        return fora_cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    static char *cert, *key; /* live until the daemon stops */
+    if (cert_path) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return fora_cli_usage_error("serve", "this libmicrohttpd was built without TLS");
+        if ((cert = read_pem("--tls-cert", cert_path)) == NULL ||
+            (key = read_pem("--tls-key", key_path)) == NULL) {
+            free(cert);
+            return 2;
+        }
+    }
 
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
@@ -805,6 +871,14 @@ int fora_cmd_serve(int argc, char **argv)
     }
     srv.pool.db.url = conninfo;
     srv.pool.db.quiet = true;
+    if (stmt_timeout > 0)
+        snprintf(srv.pool.set_timeout, sizeof(srv.pool.set_timeout), "SET statement_timeout = %lld",
+                 stmt_timeout * 1000);
+    /* the connection handed over below was made before the option: set it there too */
+    if (srv.pool.set_timeout[0] && fora_db_exec(conn, srv.pool.set_timeout, &diag) != FORA_OK) {
+        PQfinish(conn);
+        return fora_cli_fail(&diag);
+    }
     pool_put(&srv.pool, conn);
 
     /* block the stop signals in every thread; the main thread waits for them */
@@ -814,14 +888,25 @@ int fora_cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+                                   {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+                                   {MHD_OPTION_END, 0, NULL}};
+    if (cert == NULL) tls[0].option = MHD_OPTION_END;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL, (uint16_t)port, NULL,
-        NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_END);
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL |
+            (cert ? MHD_USE_TLS : 0),
+        (uint16_t)port, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (d == NULL) {
-        fprintf(stderr, "fora: could not listen on %s:%lld (in use?)\n", bind, port);
+        if (cert)
+            fprintf(stderr,
+                    "fora: could not start HTTPS on %s:%lld (port in use, or --tls-cert \"%s\" /"
+                    " --tls-key \"%s\" not a matching PEM certificate and key)\n",
+                    bind, port, cert_path, key_path);
+        else
+            fprintf(stderr, "fora: could not listen on %s:%lld (in use?)\n", bind, port);
         pool_put(&srv.pool, NULL);
         return fora_err_exit_code(FORA_EIO);
     }
@@ -834,7 +919,8 @@ int fora_cmd_serve(int argc, char **argv)
     listener_t li = {.db = srv.pool.db, .stop = &listener_stop};
     pthread_t lt;
     bool have_listener = pthread_create(&lt, NULL, listener_main, &li) == 0;
-    printf("fora serving on http://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n", bind, port);
+    printf("fora serving on %s://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n",
+           cert ? "https" : "http", bind, port);
     fflush(stdout);
     int sig;
     sigwait(&stop, &sig);
@@ -849,5 +935,7 @@ int fora_cmd_serve(int argc, char **argv)
     pthread_mutex_destroy(&srv.pool.mu);
     pthread_mutex_destroy(&srv.metrics.mu);
     pthread_mutex_destroy(&srv.tokens.mu);
+    free(cert);
+    free(key);
     return 0;
 }
