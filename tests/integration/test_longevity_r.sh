@@ -158,10 +158,13 @@ check all_default "2,5,60,70"
 # origin = registration; last activity = latest post or event (or registration);
 # end = latest post, event, registration or ban; silent when end - last >= 180 days.
 # Compared in whole seconds (fora's days times 86400).
-sql "
+# obs_sql MEMBERS TIME: the observations "time,event,group" (silence of 180 days from
+# registration) in SQL, for the members MEMBERS selects as (id, grp, reg); TIME turns the
+# seconds into the output's unit
+obs_sql() {
+    sql "
 WITH f AS (SELECT id FROM forums WHERE name = 'beer'),
-mem AS (SELECT id, status, floor(extract(epoch FROM registered_at)) AS reg
-        FROM members WHERE forum_id = (SELECT id FROM f) AND registered_at IS NOT NULL),
+mem AS ($1),
 lp AS (SELECT author_id AS m, max(floor(extract(epoch FROM created_at))) AS t FROM posts
        WHERE forum_id = (SELECT id FROM f) AND author_id IS NOT NULL GROUP BY 1),
 le AS (SELECT member_id AS m, max(floor(extract(epoch FROM occurred_at))) AS t FROM member_events
@@ -171,11 +174,15 @@ e AS (SELECT greatest(
         (SELECT max(floor(extract(epoch FROM occurred_at))) FROM member_events WHERE forum_id = (SELECT id FROM f)),
         (SELECT max(floor(extract(epoch FROM registered_at))) FROM members WHERE forum_id = (SELECT id FROM f)),
         (SELECT max(floor(extract(epoch FROM banned_at))) FROM members WHERE forum_id = (SELECT id FROM f))) AS t),
-o AS (SELECT mem.status, mem.reg, greatest(mem.reg, lp.t, le.t) AS act, e.t AS end_t
+o AS (SELECT mem.grp, mem.reg, greatest(mem.reg, lp.t, le.t) AS act, e.t AS end_t
       FROM mem LEFT JOIN lp ON lp.m = mem.id LEFT JOIN le ON le.m = mem.id CROSS JOIN e)
-SELECT ((CASE WHEN end_t - act >= 180 * 86400 THEN act ELSE end_t END) - reg)::bigint
-       || ',' || (CASE WHEN end_t - act >= 180 * 86400 THEN 1 ELSE 0 END) || ',' || status
-FROM o" | sort >"$TMP/sql_obs.txt"
+SELECT (((CASE WHEN end_t - act >= 180 * 86400 THEN act ELSE end_t END) - reg)$2)
+       || ',' || (CASE WHEN end_t - act >= 180 * 86400 THEN 1 ELSE 0 END) || ',' || grp
+FROM o"
+}
+obs_sql "SELECT id, status AS grp, floor(extract(epoch FROM registered_at)) AS reg
+         FROM members WHERE forum_id = (SELECT id FROM f) AND registered_at IS NOT NULL" \
+    "::bigint" | sort >"$TMP/sql_obs.txt"
 tail -n +2 "$TMP/status_silence.csv" |
     awk -F, '{ printf "%.0f,%s,%s\n", $1 * 86400, $2, $3 }' | sort >"$TMP/fora_obs.txt"
 [ "$(wc -l <"$TMP/sql_obs.txt")" -gt 1000 ] || fail "SQL gave $(wc -l <"$TMP/sql_obs.txt") rows"
@@ -195,25 +202,9 @@ trun=$(sql "SELECT max(id) FROM analysis_runs WHERE status = 'completed' AND 'tr
 mkdir -p "$TMP/r-trajectory"
 {
     echo "time,event,group"
-    sql "
-WITH f AS (SELECT id FROM forums WHERE name = 'beer'),
-mem AS (SELECT m.id, t.grp, floor(extract(epoch FROM m.registered_at)) AS reg
-        FROM members m JOIN run_trajectory_members t ON t.member_id = m.id AND t.run_id = $trun
-        WHERE m.forum_id = (SELECT id FROM f) AND m.registered_at IS NOT NULL),
-lp AS (SELECT author_id AS m, max(floor(extract(epoch FROM created_at))) AS t FROM posts
-       WHERE forum_id = (SELECT id FROM f) AND author_id IS NOT NULL GROUP BY 1),
-le AS (SELECT member_id AS m, max(floor(extract(epoch FROM occurred_at))) AS t FROM member_events
-       WHERE forum_id = (SELECT id FROM f) GROUP BY 1),
-e AS (SELECT greatest(
-        (SELECT max(floor(extract(epoch FROM created_at))) FROM posts WHERE forum_id = (SELECT id FROM f)),
-        (SELECT max(floor(extract(epoch FROM occurred_at))) FROM member_events WHERE forum_id = (SELECT id FROM f)),
-        (SELECT max(floor(extract(epoch FROM registered_at))) FROM members WHERE forum_id = (SELECT id FROM f)),
-        (SELECT max(floor(extract(epoch FROM banned_at))) FROM members WHERE forum_id = (SELECT id FROM f))) AS t),
-o AS (SELECT mem.grp, mem.reg, greatest(mem.reg, lp.t, le.t) AS act, e.t AS end_t
-      FROM mem LEFT JOIN lp ON lp.m = mem.id LEFT JOIN le ON le.m = mem.id CROSS JOIN e)
-SELECT (((CASE WHEN end_t - act >= 180 * 86400 THEN act ELSE end_t END) - reg)::float8 / 86400)
-       || ',' || (CASE WHEN end_t - act >= 180 * 86400 THEN 1 ELSE 0 END) || ',' || grp
-FROM o"
+    obs_sql "SELECT m.id, t.grp, floor(extract(epoch FROM m.registered_at)) AS reg
+             FROM members m JOIN run_trajectory_members t ON t.member_id = m.id AND t.run_id = $trun
+             WHERE m.forum_id = (SELECT id FROM f) AND m.registered_at IS NOT NULL" "::float8 / 86400"
 } >"$TMP/trajectory.csv"
 ngrp=$(sql "SELECT count(*) FROM run_trajectory_groups WHERE run_id = $trun")
 [ "$ngrp" -ge 2 ] || fail "the sample's trajectory model has $ngrp groups; the test needs two or more"
