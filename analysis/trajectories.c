@@ -158,8 +158,12 @@ static fora_err_t parse_orders(fora_traj_opts_t *o, const char *name, const char
         o->order = v[0];
         o->norders = 0;
     } else {
+        /* the other K use the list's largest order */
         memcpy(o->orders, v, n * sizeof v[0]);
         o->norders = n;
+        o->order = 0;
+        for (size_t j = 0; j < n; j++)
+            if (v[j] > o->order) o->order = v[j];
     }
     return FORA_OK;
 }

@@ -187,7 +187,8 @@ void fora_traj_opts_init(fora_traj_opts_t *opts);
  * Sets option `name` of opts from text `value`: period (month|week|quarter),
  * time (calendar|career), model (poisson|zip|ziptau), zero_order (0..3),
  * order (one order 0..3, or a comma-separated list of one order per group,
- * e.g. "3,2,2,1", used for K = its length), kmin, kmax (1..20), starts
+ * e.g. "3,2,2,1", used for K = its length; the other K then use the
+ * list's largest order), kmin, kmax (1..20), starts
  * (1..1000), min_share (0 <= x < 1), exposure (true|false), labels
  * ("1=manager,3=vested": group numbers 1..20, labels of 1..31 characters of
  * letters, digits, ' ', '_' and '-').  EINVAL with a message that starts
