@@ -210,21 +210,7 @@ static fora_err_t store_groups(const fora__run_ctx_t *ctx, const fora_traj_resul
                           " staff_share, slope, trend, coef, curve) FROM STDIN",
                           &b, diag);
     fora__copy_free(&b);
-    if (err != FORA_OK) return err;
-    /* mean centrality of each group's members, from the keyplayers rows of the same run (stored
-     * before this step in the same transaction); NULL when keyplayers did not run */
-    const char *p[] = {ctx->run};
-    return fora__run_exec(
-        ctx->conn, "the groups' mean centrality",
-        "UPDATE run_trajectory_groups g SET centrality = c.doc FROM"
-        " (SELECT x.grp, json_build_object('members', count(*), 'pagerank', avg(k.pagerank),"
-        "   'betweenness', avg(k.betweenness), 'degree', avg(k.in_degree + k.out_degree),"
-        "   'in_network_share', avg(k.in_network::int)) AS doc"
-        "  FROM run_trajectory_members x JOIN run_member_metrics k"
-        "   ON k.run_id = x.run_id AND k.member_id = x.member_id"
-        "  WHERE x.run_id = $1::bigint GROUP BY x.grp) c"
-        " WHERE g.run_id = $1::bigint AND g.grp = c.grp",
-        1, p, diag);
+    return err;
 }
 
 static fora_err_t store_members(const fora__run_ctx_t *ctx, const fora_traj_result_t *r,
@@ -276,6 +262,25 @@ static fora_err_t store_members(const fora__run_ctx_t *ctx, const fora_traj_resu
     return err;
 }
 
+/* The mean centrality of each group's members, from the keyplayers rows of the same run
+ * (stored before this step in the same transaction); NULL when keyplayers did not run.  Needs
+ * the group and member rows. */
+static fora_err_t store_centrality(const fora__run_ctx_t *ctx, fora_diag_t *diag)
+{
+    const char *p[] = {ctx->run};
+    return fora__run_exec(
+        ctx->conn, "the groups' mean centrality",
+        "UPDATE run_trajectory_groups g SET centrality = c.doc FROM"
+        " (SELECT x.grp, json_build_object('members', count(*), 'pagerank', avg(k.pagerank),"
+        "   'betweenness', avg(k.betweenness), 'degree', avg(k.in_degree + k.out_degree),"
+        "   'in_network_share', avg(k.in_network::int)) AS doc"
+        "  FROM run_trajectory_members x JOIN run_member_metrics k"
+        "   ON k.run_id = x.run_id AND k.member_id = x.member_id"
+        "  WHERE x.run_id = $1::bigint GROUP BY x.grp) c"
+        " WHERE g.run_id = $1::bigint AND g.grp = c.grp",
+        1, p, diag);
+}
+
 static json_t *doc_json(const fora_traj_result_t *r, const fora_traj_opts_t *to)
 {
     char first[16], start[16];
@@ -320,7 +325,8 @@ static fora_err_t store(const fora__run_ctx_t *ctx, void *state, fora_diag_t *di
     fora_err_t err;
     if ((err = store_models(ctx, r, diag)) != FORA_OK ||
         (err = store_groups(ctx, r, diag)) != FORA_OK ||
-        (err = store_members(ctx, r, diag)) != FORA_OK)
+        (err = store_members(ctx, r, diag)) != FORA_OK ||
+        (err = store_centrality(ctx, diag)) != FORA_OK)
         return err;
     json_t *doc = doc_json(r, &to);
     char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;

@@ -28,7 +28,9 @@
  * Posts fall uniformly within the first 27 days of their month, in one of
  * three boards whose category ("general", "support", "market") is drawn
  * with group-dependent probabilities (used by the group profiles).
- * Everything is seeded (GSL MT19937, seed 42).
+ * Everything is seeded (GSL MT19937, seed 42).  The group profiles'
+ * category shares are checked against those probabilities, and the
+ * analyst's labels against the rule labels.
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -163,8 +165,47 @@ static void check(const fora_snapshot_t *s, const int *truth, fora_traj_time_t t
     ASSERT(r->nmodels == 7 && r->models[5].fitted && r->models[6].fitted);
     ASSERT(r->models[4].bic < r->models[3].bic && r->models[4].bic < r->models[5].bic);
     ASSERT(v >= 0.9);
+    /* the group profiles' board-category shares match the planted probabilities (groups map
+     * one to one to planted groups here: take each group's majority) */
+    int32_t cg = fora_snapshot_category_index(s, "general"),
+            cs = fora_snapshot_category_index(s, "support");
+    ASSERT(cg >= 0 && cs >= 0 && r->ncategories == 3);
+    for (size_t j = 0; j < K; j++) {
+        int cnt[NG] = {0}, h = 0;
+        for (size_t i = 0; i < n; i++)
+            if (a[i] == (int)j) cnt[b[i]]++;
+        for (int q = 1; q < NG; q++)
+            if (cnt[q] > cnt[h]) h = q;
+        const double *sh = r->category_share + j * r->ncategories;
+        ASSERT_NEAR(sh[cg], PB0[h], 0.03);
+        ASSERT_NEAR(sh[cs], PB1[h], 0.03);
+        ASSERT_NEAR(sh[0] + sh[1] + sh[2], 1, 1e-12);
+        ASSERT(!r->groups[j].label_overridden);
+        ASSERT(r->groups[j].label == r->groups[j].rule_label);
+    }
     free(a);
     free(b);
+    fora_traj_result_destroy(r);
+}
+
+/* The analyst's labels replace the rule labels of the groups named, and are flagged. */
+static void test_labels(const fora_snapshot_t *s)
+{
+    fora_diag_t d = FORA_DIAG_INIT;
+    fora_traj_opts_t o;
+    fora_traj_opts_init(&o);
+    o.kmin = o.kmax = 5;
+    ASSERT_OK(fora_traj_opts_set(&o, "traj_labels", "2=fading stars,5=core,9=nobody", &d), &d);
+    fora_traj_result_t *r = NULL;
+    ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
+    ASSERT_EQ(r->fit->K, 5);
+    ASSERT_STR_EQ(r->groups[1].label, "fading stars");
+    ASSERT_STR_EQ(r->groups[1].rule_label, "declining");
+    ASSERT(r->groups[1].label_overridden);
+    ASSERT_STR_EQ(r->groups[4].label, "core");
+    ASSERT(r->groups[4].label_overridden);
+    ASSERT(!r->groups[0].label_overridden && r->groups[0].label == r->groups[0].rule_label);
+    ASSERT_EQ(r->labels_ignored, 1); /* group 9 of a 5-group model */
     fora_traj_result_destroy(r);
 }
 
@@ -174,6 +215,7 @@ static void test_planted(void)
     fora_snapshot_t *s = build(truth);
     check(s, truth, FORA_TRAJ_CALENDAR);
     check(s, truth, FORA_TRAJ_CAREER);
+    test_labels(s);
     fora_snapshot_destroy(s);
 }
 
