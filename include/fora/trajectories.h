@@ -1,11 +1,13 @@
 /*
  * fora/trajectories.h - members' posting trajectories from a forum snapshot:
- * group-based trajectory models (fora/gbtm.h) over monthly post counts,
+ * group-based trajectory models (fora/gbtm.h) over post counts per period,
  * activity groups labelled for analysts, and each member's own trend.
  *
- * Counts (api-docs/trajectories.md, "Forum trajectories"):
- *  - periods are UTC calendar months; month 0 is the month of the forum's
- *    first post, the last is the month of its last post (T months);
+ * Counts (api-docs/trajectories.md, "Forum trajectories"; "month" below
+ * stands for the period of opts.period: UTC months, Monday-based weeks or
+ * quarters):
+ *  - month 0 is the month of the forum's first post by a member, the last
+ *    is the month of its last post (T months);
  *  - member i's count in a month is the number of posts they wrote in it
  *    (posts of deleted accounts are not counted);
  *  - FORA_TRAJ_CALENDAR (default): period t is forum month t; months before
@@ -19,11 +21,17 @@
  *    ban month are not at risk.  (Counting from the first post instead would
  *    put at least one post in every member's month 0, an artefact that
  *    bends every low group's curve down.);
+ *  - exposure: the member is at risk from the registration (or the first
+ *    post when earlier or unknown; not before the forum's first post) to the
+ *    ban (not before their last post) or the forum's last post; the first
+ *    and last months at risk have the share of the month inside that span as
+ *    exposure (at least one day), the others 1; with opts.exposure the
+ *    log-mean gets + log(exposure) (the engine's offset);
  *  - members without posts are left out of the fit (they have no trajectory
  *    to tell apart; the forum's lurkers in the sense of "never posted" are
  *    counted in fora_traj_result_t.nonposting);
- *  - the time value of period t is t / 12 (years), so the polynomial
- *    coefficients and group slopes are per year.
+ *  - the time value of period t is t x (months per period) / 12 (years), so
+ *    the polynomial coefficients and group slopes are per year.
  *
  * Model selection: K = kmin..kmax are fitted with the same options; the
  * selected model is the one of smallest BIC (N = members fitted) among those
@@ -34,7 +42,8 @@
  * Group profile (members assigned to the group by largest posterior):
  * size, pi, AvePP, OCC, mean onset month (forum month of the first post),
  * mean active duration (months from first to last post, inclusive), mean
- * total posts, rate (posts per at-risk month, pooled), share registered in
+ * total posts, rate (posts per calendar month of exposure, pooled; whole
+ * periods without opts.exposure), share registered in
  * the forum's first week, share with a staff status (case-insensitive
  * "admin", "administrator", "moderator", "mod", "staff", "manager"), and the
  * slope of the fitted curve: the mean of d eta_j / d x over the periods,
@@ -51,7 +60,12 @@
  *   5. rate >= 1                                       -> "vested"
  *   6. rate < 0.3                                      -> "browser"
  *   7. otherwise                                       -> "occasional"
- * Several groups may carry the same label.
+ * Several groups may carry the same label.  opts.label_group/label_text
+ * override the label of the groups named (1-based, in the served order):
+ * label is then the analyst's, label_overridden is set and rule_label keeps
+ * the rule's; a group beyond the selected K is counted in labels_ignored.
+ * category_share[j * ncategories + c] is the share of group j's posts
+ * written in boards of snapshot category c.
  *
  * Member trend: maximum-likelihood Poisson regression of the member's counts
  * on the period index (months) over their at-risk periods, log mu = a + b t,

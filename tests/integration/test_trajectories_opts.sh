@@ -36,7 +36,7 @@ done
 [ "$(sql "SELECT count(*) FROM recompute_jobs")" = 0 ] || fail "a bad request queued a job"
 
 # quarterly ZIP, zero inflation linear in time, orders 2,1,1 for K = 3, K = 1..3, analyst labels
-post "only=keyplayers,trajectories&seed=5&traj_period=quarter&traj_model=zip&traj_zero_order=1&traj_order=2,1,1&traj_kmax=3&traj_starts=3&traj_min_share=0.01&traj_labels=1=quiet%20ones,7=nobody"
+post "only=keyplayers,trajectories&seed=5&repetitions=1&kpp_k=3&traj_period=quarter&traj_model=zip&traj_zero_order=1&traj_order=2,1,1&traj_kmax=3&traj_starts=3&traj_min_share=0.01&traj_labels=1=quiet%20ones,7=nobody"
 [ "$code" = 202 ] || fail "queue gave $code: $OUT"
 kill -TERM "$pid"; wait "$pid" || fail "serve did not stop cleanly"
 expect_exit 0 "$fora" worker --once --quiet
