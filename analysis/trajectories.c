@@ -203,7 +203,7 @@ fora_err_t fora_traj_opts_set(fora_traj_opts_t *o, const char *name, const char 
         if (!parse_int(value, 1, FORA_GBTM_MAX_GROUPS, &v))
             return fora_diag_set(diag, FORA_EINVAL, "%s must be a whole number 1..%d", full,
                                  FORA_GBTM_MAX_GROUPS);
-        if (name[1] == 'm' && name[2] == 'i')
+        if (strcmp(name, "kmin") == 0)
             o->kmin = (int)v;
         else
             o->kmax = (int)v;
