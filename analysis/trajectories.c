@@ -538,12 +538,13 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         double *ex = r->exposure + (size_t)row[i] * T, *of = offset + (size_t)row[i] * T;
         const int32_t base = opts->time == FORA_TRAJ_CAREER ? from : 0;
         for (int32_t t = from; t <= to; t++) {
-            /* the share of period t inside [rs, re], at least one day */
+            /* the share of period t inside [rs, re] in whole days (started days count; at least
+             * one), so that members alike but for the hour they joined share a pattern */
             int64_t ps = fora_traj_period_start(pk, r->first_period + t),
                     pe = fora_traj_period_start(pk, r->first_period + t + 1);
             int64_t a = rs > ps ? rs : ps, b = re < pe ? re : pe;
             double len = (double)(pe - ps), in = (double)(b > a ? b - a : 0);
-            double e = (in < 86400.0 ? 86400.0 : in) / len;
+            double e = (in < 86400.0 ? 86400.0 : ceil(in / 86400.0) * 86400.0) / len;
             if (e > 1.0 || (t != from && t != to)) e = 1.0;
             m[t - base] = 1;
             ex[t - base] = e;

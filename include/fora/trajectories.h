@@ -24,8 +24,8 @@
  *  - exposure: the member is at risk from the registration (or the first
  *    post when earlier or unknown; not before the forum's first post) to the
  *    ban (not before their last post) or the forum's last post; the first
- *    and last months at risk have the share of the month inside that span as
- *    exposure (at least one day), the others 1; with opts.exposure the
+ *    and last months at risk have the share of the month inside that span,
+ *    in started days (at least one), as exposure, the others 1; with opts.exposure the
  *    log-mean gets + log(exposure) (the engine's offset);
  *  - members without posts are left out of the fit (they have no trajectory
  *    to tell apart; the forum's lurkers in the sense of "never posted" are

@@ -200,7 +200,7 @@ static void test_calendar(void)
 /*
  * Exposure offsets for partial months on the same forum.  The data end at
  * the last post by a member, b's at June 2 07:00 (June is 30 days), so every
- * member's June has exposure e_J = (1 day + 7 h) / 30 days.  a: Jan-May 1,
+ * member's June has exposure e_J = 2 / 30 (exposures count started days).  a: Jan-May 1,
  * June e_J.  b posted on March 2, before registering on March 5: at risk
  * from March 2, exposure 30/31, then 1, 1, e_J.  c (no registration time)
  * from its first post on February 2: 28/29 (2020 is a leap year), 1, 1, 1,
@@ -219,7 +219,7 @@ static void test_exposure(void)
     o.order = 0;
     fora_traj_result_t *r = NULL;
     ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
-    const double eJ = (86400.0 + 7 * 3600.0) / (30 * 86400.0);
+    const double eJ = 2.0 / 30.0; /* June 1 00:00 .. June 2 07:00: two started days */
     static const double y[4][6] = {
         {1, 1, 1, 1, 1, 1}, {0, 0, 1, 2, 4, 8}, {0, 3, 0, 0, 0, 0}, {2, 1, 0, 0, 0, 0}};
     const double e[4][6] = {{1, 1, 1, 1, 1, eJ},
