@@ -160,8 +160,8 @@ static void tail_file(const char *path, char *buf, size_t len, size_t max)
 static fora_err_t run_pg(const cluster_paths_t *p, const char *log, char *const argv[], int *status,
                          fora_diag_t *diag)
 {
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     fora_err_t err = cluster_owner(&uid, &gid, diag);
     if (err != FORA_OK) return err;
 
