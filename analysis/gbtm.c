@@ -21,6 +21,8 @@
 
 #define ETA_MAX 60.0
 #define ETA_MIN -200.0
+/* the zero-inflation logit of ZIP stays in [-ZLOGIT_MAX, ZLOGIT_MAX] */
+#define ZLOGIT_MAX 40.0
 /* Newton iterations per M-step: each one raises Q, so EM stays monotone
  * (a generalised EM); the M-step need not be solved exactly. */
 #ifndef MSTEP_NEWTON
@@ -82,8 +84,12 @@ size_t fora_gbtm_npar(size_t K, const fora_gbtm_opts_t *o)
     for (size_t j = 0; j < K; j++) {
         int d = o->orders != NULL ? o->orders[j] : o->order;
         if (d < 0 || d > FORA_GBTM_MAX_ORDER) return 0;
+        if (o->zero_order < 0 || o->zero_order > FORA_GBTM_MAX_ORDER ||
+            (o->zero_order > 0 && o->model != FORA_GBTM_ZIP))
+            return 0;
         n += (size_t)d + 1;
-        if (o->model != FORA_GBTM_POISSON) n++;
+        if (o->model == FORA_GBTM_ZIP) n += (size_t)o->zero_order + 1;
+        if (o->model == FORA_GBTM_ZIPTAU) n++;
     }
     return n;
 }
@@ -188,6 +194,14 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     }
     if (o->model != FORA_GBTM_POISSON && o->model != FORA_GBTM_ZIP && o->model != FORA_GBTM_ZIPTAU)
         return fora_diag_set(diag, FORA_EINVAL, "unknown model %d", (int)o->model);
+    if (o->zero_order < 0 || o->zero_order > FORA_GBTM_MAX_ORDER)
+        return fora_diag_set(diag, FORA_EINVAL, "zero_order %d out of range 0..%d", o->zero_order,
+                             FORA_GBTM_MAX_ORDER);
+    if (o->zero_order > 0 && o->model != FORA_GBTM_ZIP)
+        return fora_diag_set(diag, FORA_EINVAL,
+                             "zero_order %d needs the zip model (the zero inflation of %s is not "
+                             "a polynomial)",
+                             o->zero_order, fora_gbtm_model_name(o->model));
     if (o->starts < 1 || o->starts > FORA_GBTM_MAX_STARTS)
         return fora_diag_set(diag, FORA_EINVAL, "starts %zu out of range 1..%d", o->starts,
                              FORA_GBTM_MAX_STARTS);
@@ -202,6 +216,7 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     if (d->nperiods > INT32_MAX / 2 || d->nmembers > UINT32_MAX / 2)
         return fora_diag_set(diag, FORA_ETOOLARGE, "too many members or periods");
     c->model = o->model;
+    c->zorder = o->model == FORA_GBTM_ZIP ? o->zero_order : 0;
     c->K = K;
     c->T = d->nperiods;
     c->n = d->nmembers;
@@ -210,7 +225,10 @@ fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, s
     for (size_t j = 0; j < K; j++) {
         c->boff[j] = idx;
         idx += (size_t)c->order[j] + 1;
-        if (c->model != FORA_GBTM_POISSON) c->zoff[j] = idx++;
+        if (c->model != FORA_GBTM_POISSON) {
+            c->zoff[j] = idx;
+            idx += (size_t)c->zorder + 1;
+        }
     }
     c->npar = idx;
     const size_t T = c->T, n = c->n;
@@ -380,6 +398,7 @@ fora_err_t fora__gbtm_ctx_subsample(const fora__gbtm_ctx_t *c, size_t nsample, g
             nc += c->pat[p].ncell;
         }
     sub->model = c->model;
+    sub->zorder = c->zorder;
     sub->K = c->K;
     sub->T = c->T;
     sub->P = P;
@@ -478,8 +497,14 @@ void fora__gbtm_set_params(fora__gbtm_ctx_t *c, const double *theta)
             if (c->model == FORA_GBTM_POISSON) {
                 l0 = -lam;
             } else {
-                s = c->model == FORA_GBTM_ZIP ? theta[c->zoff[j]]
-                                              : -fora__gbtm_tau(theta[c->zoff[j]]) * e;
+                if (c->model == FORA_GBTM_ZIP) {
+                    const double *g = theta + c->zoff[j];
+                    for (int k = c->zorder; k >= 0; k--)
+                        s = s * x[1] + g[k];
+                    s = s > ZLOGIT_MAX ? ZLOGIT_MAX : (s < -ZLOGIT_MAX ? -ZLOGIT_MAX : s);
+                } else {
+                    s = -fora__gbtm_tau(theta[c->zoff[j]]) * e;
+                }
                 double la = logaddexp(s, -lam);
                 l0 = la - softplus(s);
                 r0 = exp(s - la);
@@ -643,7 +668,7 @@ void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double 
         for (int k = 0; k <= d; k++)
             gb[k] = c->Ym[j * 4 + (size_t)k]; /* sum of y x^k */
         double tau = c->model == FORA_GBTM_ZIPTAU ? fora__gbtm_tau(theta[c->zoff[j]]) : 0.0;
-        double gz = 0.0;
+        double gz = 0.0, gzk[FORA_GBTM_MAX_ORDER + 1] = {0};
         for (size_t t = 0; t < T; t++) {
             const size_t at = j * T + t;
             double e = c->eta[at], lam = exp(e);
@@ -651,7 +676,8 @@ void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double 
             if (c->model != FORA_GBTM_POISSON) {
                 double a = c->R[at] - c->W[at] * logistic(c->s[at]);
                 if (c->model == FORA_GBTM_ZIP) {
-                    gz += a;
+                    for (int k = 0; k <= c->zorder; k++)
+                        gzk[k] += a * c->X[4 * t + (size_t)k];
                 } else {
                     u -= tau * a;
                     gz -= a * e;
@@ -662,8 +688,10 @@ void fora__gbtm_gradient(const fora__gbtm_ctx_t *c, const double *theta, double 
                 gb[k] += u * x[k];
         }
         /* ZIP(tau) is parameterised by log tau: d/d log tau = tau d/d tau */
-        if (c->model != FORA_GBTM_POISSON)
-            grad[c->zoff[j]] = c->model == FORA_GBTM_ZIPTAU ? tau * gz : gz;
+        if (c->model == FORA_GBTM_ZIPTAU) grad[c->zoff[j]] = tau * gz;
+        if (c->model == FORA_GBTM_ZIP)
+            for (int k = 0; k <= c->zorder; k++)
+                grad[c->zoff[j] + (size_t)k] = gzk[k];
     }
 }
 
@@ -809,6 +837,73 @@ static void group_newton(const fora__gbtm_ctx_t *c, size_t j, double *q, bool wi
     }
 }
 
+/* The zero-inflation part of group j's M-step objective at g (g_0..g_z): sum_t R_t s_t - W_t
+ * softplus(s_t), s_t = sum_k g_k x_t^k; with its gradient and negated Hessian when grad != NULL. */
+static double zero_q(const fora__gbtm_ctx_t *c, size_t j, const double *g, double *grad, double *A)
+{
+    const size_t T = c->T, m = (size_t)c->zorder + 1;
+    double Q = 0.0;
+    if (grad != NULL) {
+        memset(grad, 0, m * sizeof(double));
+        memset(A, 0, m * m * sizeof(double));
+    }
+    for (size_t t = 0; t < T; t++) {
+        const double *x = c->X + 4 * t, W = c->W[j * T + t], R = c->R[j * T + t];
+        if (W <= 0.0) continue;
+        double s = 0.0;
+        for (size_t k = m; k-- > 0;)
+            s = s * x[1] + g[k];
+        s = s > ZLOGIT_MAX ? ZLOGIT_MAX : (s < -ZLOGIT_MAX ? -ZLOGIT_MAX : s);
+        Q += R * s - W * softplus(s);
+        if (grad == NULL) continue;
+        double p = logistic(s), a = R - W * p, v = W * p * (1.0 - p);
+        for (size_t k = 0; k < m; k++) {
+            grad[k] += a * x[k];
+            for (size_t l = 0; l < m; l++)
+                A[k * m + l] += v * x[k] * x[l];
+        }
+    }
+    return Q;
+}
+
+/* Damped Newton ascent on zero_q from g (in place); each accepted step raises Q. */
+static void zero_newton(const fora__gbtm_ctx_t *c, size_t j, double *g)
+{
+    const size_t m = (size_t)c->zorder + 1;
+    double gr[4], A[16], step[4], trial[4];
+    for (int it = 0; it < 3; it++) {
+        double Q = zero_q(c, j, g, gr, A), scale = 0.0;
+        for (size_t k = 0; k < m; k++)
+            scale = fmax(scale, A[k * m + k]);
+        if (!(scale > 1e-300) || !isfinite(scale)) return;
+        for (size_t k = 0; k < m; k++)
+            A[k * m + k] += 1e-10 * scale;
+        gsl_matrix_view Mv = gsl_matrix_view_array(A, m, m);
+        gsl_vector_view gv = gsl_vector_view_array(gr, m), sv = gsl_vector_view_array(step, m);
+        if (gsl_linalg_cholesky_decomp1(&Mv.matrix) != GSL_SUCCESS ||
+            gsl_linalg_cholesky_solve(&Mv.matrix, &gv.vector, &sv.vector) != GSL_SUCCESS)
+            return;
+        double maxstep = 0.0;
+        for (size_t k = 0; k < m; k++)
+            maxstep = fmax(maxstep, fabs(step[k]));
+        if (maxstep > 5.0)
+            for (size_t k = 0; k < m; k++)
+                step[k] *= 5.0 / maxstep;
+        double f = 1.0;
+        bool moved = false;
+        for (int h = 0; h < 25 && !moved; h++, f *= 0.5) {
+            for (size_t k = 0; k < m; k++)
+                trial[k] = g[k] + f * step[k];
+            double Qt = zero_q(c, j, trial, NULL, NULL);
+            if (isfinite(Qt) && Qt >= Q) {
+                memcpy(g, trial, m * sizeof(double));
+                moved = true;
+            }
+        }
+        if (!moved || maxstep * f < 1e-11) return;
+    }
+}
+
 void fora__gbtm_mstep(fora__gbtm_ctx_t *c, double *theta, bool poisson_init)
 {
     const size_t K = c->K, T = c->T;
@@ -828,7 +923,9 @@ void fora__gbtm_mstep(fora__gbtm_ctx_t *c, double *theta, bool poisson_init)
         group_newton(c, j, q, with_tau, poisson_init ? 100 : MSTEP_NEWTON);
         memcpy(theta + c->boff[j], q, nb * sizeof(double));
         if (with_tau) theta[c->zoff[j]] = q[nb];
-        if (!poisson_init && c->model == FORA_GBTM_ZIP) {
+        if (!poisson_init && c->model == FORA_GBTM_ZIP && c->zorder > 0) {
+            zero_newton(c, j, theta + c->zoff[j]);
+        } else if (!poisson_init && c->model == FORA_GBTM_ZIP) {
             double sr = 0.0, sw = 0.0;
             for (size_t t = 0; t < T; t++) {
                 sr += c->R[j * T + t];

@@ -369,7 +369,7 @@ typedef struct work {
 static size_t free_params(const fora__gbtm_ctx_t *c, const double *theta, size_t *free)
 {
     size_t nf = 0;
-    bool fixed[FORA_GBTM_MAX_GROUPS * 6 + FORA_GBTM_MAX_GROUPS] = {false};
+    bool fixed[FORA_GBTM_MAX_GROUPS * 9] = {false}; /* npar <= K - 1 + K (4 + 4) */
     fora__gbtm_ctx_t *cc = (fora__gbtm_ctx_t *)c;
     fora__gbtm_set_params(cc, theta);
     for (size_t j = 1; j < c->K; j++)
@@ -473,14 +473,18 @@ static void sort_groups(fora__gbtm_ctx_t *c, double *theta, double *tmp)
         order[a] = c->order[perm[a]];
         boff[a] = idx;
         idx += (size_t)order[a] + 1;
-        if (c->model != FORA_GBTM_POISSON) zoff[a] = idx++;
+        if (c->model != FORA_GBTM_POISSON) {
+            zoff[a] = idx;
+            idx += (size_t)c->zorder + 1;
+        }
     }
     for (size_t a = 1; a < K; a++)
         tmp[a - 1] = c->logpi[perm[a]] - c->logpi[perm[0]];
     for (size_t a = 0; a < K; a++) {
         size_t j = perm[a];
         memcpy(tmp + boff[a], theta + c->boff[j], ((size_t)order[a] + 1) * sizeof(double));
-        if (c->model != FORA_GBTM_POISSON) tmp[zoff[a]] = theta[c->zoff[j]];
+        if (c->model != FORA_GBTM_POISSON)
+            memcpy(tmp + zoff[a], theta + c->zoff[j], ((size_t)c->zorder + 1) * sizeof(double));
     }
     for (size_t a = 0; a < K; a++) {
         c->order[a] = order[a];
@@ -501,6 +505,8 @@ void fora_gbtm_fit_destroy(fora_gbtm_fit_t *f)
             free(f->groups[j].lower);
             free(f->groups[j].upper);
             free(f->groups[j].zero_prob);
+            free(f->groups[j].zero_coefs);
+            free(f->groups[j].zero_ses);
         }
     free(f->groups);
     free(f->theta);
@@ -565,6 +571,21 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
         for (size_t k = 0; k < nb; k++) {
             g->coef[k] = theta[b0 + k];
             g->se[k] = cov != NULL ? sd_of(cov[(b0 + k) * m + b0 + k]) : NAN;
+        }
+        if (c->model == FORA_GBTM_ZIP) {
+            const size_t nz = (size_t)c->zorder + 1;
+            g->zero_order = c->zorder;
+            g->zero_coefs = malloc(nz * sizeof(double));
+            g->zero_ses = malloc(nz * sizeof(double));
+            if (g->zero_coefs == NULL || g->zero_ses == NULL) {
+                free(pw);
+                return fora_diag_set(diag, FORA_ENOMEM, "out of memory for the fit's results");
+            }
+            for (size_t k = 0; k < nz; k++) {
+                const size_t q = c->zoff[j] + k;
+                g->zero_coefs[k] = theta[q];
+                g->zero_ses[k] = cov != NULL ? sd_of(cov[q * m + q]) : NAN;
+            }
         }
         g->zero_coef = c->model != FORA_GBTM_POISSON ? theta[c->zoff[j]] : NAN;
         g->zero_se = c->model != FORA_GBTM_POISSON && cov != NULL

@@ -41,6 +41,7 @@ typedef struct fora__gbtm_ctx {
     fora_gbtm_model_t model;
     size_t K, T, P, npar;
     int order[FORA_GBTM_MAX_GROUPS];
+    int zorder; /* ZIP: order of the zero-inflation logit (zoff[j]..zoff[j]+zorder) */
     size_t boff[FORA_GBTM_MAX_GROUPS]; /* index of b_j0 in theta */
     size_t zoff[FORA_GBTM_MAX_GROUPS]; /* index of g_j / tau_j (ZIP models) */
     double *X;                         /* T x 4: 1, x, x^2, x^3 */

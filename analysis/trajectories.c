@@ -4,7 +4,9 @@
  */
 #include "fora/trajectories.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +24,207 @@ void fora_traj_opts_init(fora_traj_opts_t *opts)
     opts->starts = 5;
     opts->seed = 1;
     opts->min_share = 0.0;
+    opts->period = FORA_TRAJ_MONTH;
+    opts->exposure = true;
+}
+
+const char *fora_traj_period_name(fora_traj_period_t p)
+{
+    return p == FORA_TRAJ_WEEK ? "week" : p == FORA_TRAJ_QUARTER ? "quarter" : "month";
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* Howard Hinnant's days_from_civil: days since 1970-01-01 of y-m-d (m 1..12). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int64_t fora_traj_period_of(fora_traj_period_t kind, int64_t t)
+{
+    if (kind == FORA_TRAJ_WEEK) return floor_div(floor_div(t, 86400) + 3, 7);
+    int64_t m = fora_traj_month_of(t);
+    return kind == FORA_TRAJ_QUARTER ? floor_div(m, 3) : m;
+}
+
+int64_t fora_traj_period_start(fora_traj_period_t kind, int64_t p)
+{
+    if (kind == FORA_TRAJ_WEEK) return (p * 7 - 3) * 86400;
+    int64_t m = kind == FORA_TRAJ_QUARTER ? p * 3 : p;
+    return days_from_civil(floor_div(m, 12), m - 12 * floor_div(m, 12) + 1, 1) * 86400;
+}
+
+/* Calendar months per period (the unit of the rates and of the label rules). */
+static double months_per_period(fora_traj_period_t kind)
+{
+    return kind == FORA_TRAJ_WEEK ? 7.0 * 12.0 / 365.25 : kind == FORA_TRAJ_QUARTER ? 3.0 : 1.0;
+}
+
+static bool parse_int(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static fora_err_t parse_labels(fora_traj_opts_t *o, const char *name, const char *value,
+                               fora_diag_t *diag)
+{
+    fora_traj_opts_t t = *o;
+    t.nlabels = 0;
+    const char *p = value;
+    if (*p == '\0')
+        return fora_diag_set(diag, FORA_EINVAL,
+                             "%s must be a list like \"1=manager,3=vested\", not empty", name);
+    while (*p) {
+        size_t len = strcspn(p, ","), eq = strcspn(p, "=");
+        char num[8];
+        long long g;
+        if (eq >= len || eq == 0 || eq >= sizeof num || len - eq - 1 < 1 ||
+            len - eq - 1 >= FORA_TRAJ_LABEL_MAX)
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "%s: \"%.*s\" is not GROUP=LABEL (a group number 1..%d, a "
+                                 "label of 1..%d characters)",
+                                 name, (int)(len > 64 ? 64 : len), p, FORA_GBTM_MAX_GROUPS,
+                                 FORA_TRAJ_LABEL_MAX - 1);
+        memcpy(num, p, eq);
+        num[eq] = '\0';
+        if (!parse_int(num, 1, FORA_GBTM_MAX_GROUPS, &g))
+            return fora_diag_set(diag, FORA_EINVAL, "%s: group \"%s\" is not a number 1..%d", name,
+                                 num, FORA_GBTM_MAX_GROUPS);
+        for (size_t k = 0; k < t.nlabels; k++)
+            if (t.label_group[k] == (int)g)
+                return fora_diag_set(diag, FORA_EINVAL, "%s: group %lld is given twice", name, g);
+        const char *l = p + eq + 1;
+        size_t ll = len - eq - 1;
+        for (size_t k = 0; k < ll; k++) {
+            char c = l[k];
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == ' ' || c == '_' || c == '-';
+            if (!ok)
+                return fora_diag_set(diag, FORA_EINVAL,
+                                     "%s: the label of group %lld may hold only letters, "
+                                     "digits, ' ', '_' and '-'",
+                                     name, g);
+        }
+        t.label_group[t.nlabels] = (int)g;
+        memcpy(t.label_text[t.nlabels], l, ll);
+        t.label_text[t.nlabels][ll] = '\0';
+        t.nlabels++;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (*p == '\0') return fora_diag_set(diag, FORA_EINVAL, "%s: trailing comma", name);
+        }
+    }
+    *o = t;
+    return FORA_OK;
+}
+
+static fora_err_t parse_orders(fora_traj_opts_t *o, const char *name, const char *value,
+                               fora_diag_t *diag)
+{
+    int v[FORA_GBTM_MAX_GROUPS];
+    size_t n = 0;
+    const char *p = value;
+    do {
+        size_t len = strcspn(p, ",");
+        char buf[8];
+        long long d;
+        if (n == FORA_GBTM_MAX_GROUPS)
+            return fora_diag_set(diag, FORA_EINVAL, "%s: at most %d orders (one per group)", name,
+                                 FORA_GBTM_MAX_GROUPS);
+        if (len == 0 || len >= sizeof buf ||
+            (memcpy(buf, p, len), buf[len] = '\0', !parse_int(buf, 0, FORA_GBTM_MAX_ORDER, &d)))
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "%s must be a polynomial order 0..%d or a comma-separated "
+                                 "list of one per group (e.g. 3,2,2,1), not \"%.64s\"",
+                                 name, FORA_GBTM_MAX_ORDER, value);
+        v[n++] = (int)d;
+        p += len;
+    } while (*p++ == ',');
+    if (n == 1) {
+        o->order = v[0];
+        o->norders = 0;
+    } else {
+        /* the other K use the list's largest order */
+        memcpy(o->orders, v, n * sizeof v[0]);
+        o->norders = n;
+        o->order = 0;
+        for (size_t j = 0; j < n; j++)
+            if (v[j] > o->order) o->order = v[j];
+    }
+    return FORA_OK;
+}
+
+fora_err_t fora_traj_opts_set(fora_traj_opts_t *o, const char *name, const char *value,
+                              fora_diag_t *diag)
+{
+    static const char *const periods[] = {"month", "week", "quarter"};
+    static const char *const times[] = {"calendar", "career"};
+    static const char *const models[] = {"poisson", "zip", "ziptau"};
+    static const char *const bools[] = {"false", "true"};
+    long long v;
+    int e;
+    fora_err_t err = FORA_OK;
+    const char *const full = name; /* as given: messages name it */
+    if (strncmp(name, "traj_", 5) == 0) name += 5;
+    if (strcmp(name, "period") == 0) {
+        if ((err = fora_name_parse(value, full, periods, 3, &e, diag)) == FORA_OK)
+            o->period = (fora_traj_period_t)e;
+    } else if (strcmp(name, "time") == 0) {
+        if ((err = fora_name_parse(value, full, times, 2, &e, diag)) == FORA_OK)
+            o->time = (fora_traj_time_t)e;
+    } else if (strcmp(name, "model") == 0) {
+        if ((err = fora_name_parse(value, full, models, 3, &e, diag)) == FORA_OK)
+            o->model = (fora_gbtm_model_t)e;
+    } else if (strcmp(name, "exposure") == 0) {
+        if ((err = fora_name_parse(value, full, bools, 2, &e, diag)) == FORA_OK)
+            o->exposure = e == 1;
+    } else if (strcmp(name, "zero_order") == 0) {
+        if (!parse_int(value, 0, FORA_GBTM_MAX_ORDER, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "%s must be a whole number 0..%d", full,
+                                 FORA_GBTM_MAX_ORDER);
+        o->zero_order = (int)v;
+    } else if (strcmp(name, "order") == 0) {
+        err = parse_orders(o, full, value, diag);
+    } else if (strcmp(name, "kmin") == 0 || strcmp(name, "kmax") == 0) {
+        if (!parse_int(value, 1, FORA_GBTM_MAX_GROUPS, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "%s must be a whole number 1..%d", full,
+                                 FORA_GBTM_MAX_GROUPS);
+        if (strcmp(name, "kmin") == 0)
+            o->kmin = (int)v;
+        else
+            o->kmax = (int)v;
+    } else if (strcmp(name, "starts") == 0) {
+        if (!parse_int(value, 1, 1000, &v))
+            return fora_diag_set(diag, FORA_EINVAL, "%s must be a whole number 1..1000", full);
+        o->starts = (size_t)v;
+    } else if (strcmp(name, "min_share") == 0) {
+        char *end;
+        errno = 0;
+        double x = strtod(value, &end);
+        if (errno != 0 || end == value || *end != '\0' || !(x >= 0 && x < 1))
+            return fora_diag_set(diag, FORA_EINVAL, "%s must be a number 0 <= x < 1", full);
+        o->min_share = x;
+    } else if (strcmp(name, "labels") == 0) {
+        err = parse_labels(o, full, value, diag);
+    } else {
+        return fora_diag_set(diag, FORA_EINVAL, "unknown trajectories option \"%.64s\"", full);
+    }
+    if (err != FORA_OK) return err;
+    return FORA_OK;
 }
 
 const char *fora_traj_time_name(fora_traj_time_t t)
@@ -148,16 +351,28 @@ void fora_traj_result_destroy(fora_traj_result_t *r)
     free(r->members);
     free(r->counts);
     free(r->at_risk);
+    free(r->exposure);
+    free(r->category_share);
     free(r);
 }
 
 static fora_err_t check_opts(const fora_traj_opts_t *o, fora_diag_t *diag)
 {
+    if (o->period != FORA_TRAJ_MONTH && o->period != FORA_TRAJ_WEEK &&
+        o->period != FORA_TRAJ_QUARTER)
+        return fora_diag_set(diag, FORA_EINVAL, "invalid value for parameter \"period\"");
     if (o->time != FORA_TRAJ_CALENDAR && o->time != FORA_TRAJ_CAREER)
         return fora_diag_set(diag, FORA_EINVAL, "invalid value for parameter \"time\"");
-    if (o->model != FORA_GBTM_POISSON && o->model != FORA_GBTM_ZIP)
+    if (o->model != FORA_GBTM_POISSON && o->model != FORA_GBTM_ZIP && o->model != FORA_GBTM_ZIPTAU)
         return fora_diag_set(diag, FORA_EINVAL,
-                             "invalid value for parameter \"model\": \"poisson\" or \"zip\"");
+                             "invalid value for parameter \"model\": \"poisson\", \"zip\" or "
+                             "\"ziptau\"");
+    if (o->zero_order < 0 || o->zero_order > FORA_GBTM_MAX_ORDER ||
+        (o->zero_order > 0 && o->model != FORA_GBTM_ZIP))
+        return fora_diag_set(diag, FORA_EINVAL,
+                             "invalid value %d for parameter \"zero_order\": 0..%d, and above 0 "
+                             "only with model \"zip\"",
+                             o->zero_order, FORA_GBTM_MAX_ORDER);
     if (o->order < 0 || o->order > FORA_GBTM_MAX_ORDER)
         return fora_diag_set(diag, FORA_EINVAL, "invalid value %d for parameter \"order\": 0..%d",
                              o->order, FORA_GBTM_MAX_ORDER);
@@ -167,6 +382,17 @@ static fora_err_t check_opts(const fora_traj_opts_t *o, fora_diag_t *diag)
     if (o->kmax < o->kmin || o->kmax > FORA_GBTM_MAX_GROUPS)
         return fora_diag_set(diag, FORA_EINVAL, "invalid value %d for parameter \"kmax\": kmin..%d",
                              o->kmax, FORA_GBTM_MAX_GROUPS);
+    if (o->norders > FORA_GBTM_MAX_GROUPS ||
+        (o->norders > 0 && ((int)o->norders < o->kmin || (int)o->norders > o->kmax)))
+        return fora_diag_set(diag, FORA_EINVAL,
+                             "parameter \"order\": a list of %zu orders is used for K = %zu, "
+                             "which must lie in kmin..kmax (%d..%d)",
+                             o->norders, o->norders, o->kmin, o->kmax);
+    for (size_t j = 0; j < o->norders; j++)
+        if (o->orders[j] < 0 || o->orders[j] > FORA_GBTM_MAX_ORDER)
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "invalid value %d in parameter \"order\" (group %zu): 0..%d",
+                                 o->orders[j], j + 1, FORA_GBTM_MAX_ORDER);
     if (o->starts < 1 || o->starts > FORA_GBTM_MAX_STARTS)
         return fora_diag_set(diag, FORA_EINVAL, "invalid value %zu for parameter \"starts\"",
                              o->starts);
@@ -174,6 +400,8 @@ static fora_err_t check_opts(const fora_traj_opts_t *o, fora_diag_t *diag)
         return fora_diag_set(diag, FORA_EINVAL,
                              "invalid value %g for parameter \"min_share\": 0 <= x < 1",
                              o->min_share);
+    if (o->nlabels > FORA_GBTM_MAX_GROUPS)
+        return fora_diag_set(diag, FORA_EINVAL, "too many labels");
     return FORA_OK;
 }
 
@@ -199,8 +427,8 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
     if (err) return err;
     int32_t M = s->members.n;
     int32_t *first = NULL, *last = NULL, *row = NULL;
-    int64_t *nposts = NULL, *firstt = NULL;
-    double *time = NULL, *wsum = NULL, *cells = NULL;
+    int64_t *nposts = NULL, *firstt = NULL, *lastt = NULL;
+    double *time = NULL, *wsum = NULL, *cells = NULL, *offset = NULL;
     fora_traj_result_t *r = calloc(1, sizeof *r);
     if (!r) return fora_diag_set(diag, FORA_ENOMEM, "out of memory");
     r->time = opts->time;
@@ -218,27 +446,34 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         goto cleanup;
     }
     r->start_time = t0;
+    r->period = opts->period;
     r->first_month = fora_traj_month_of(t0);
-    size_t T = (size_t)(fora_traj_month_of(t1) - r->first_month + 1);
+    const fora_traj_period_t pk = opts->period;
+    r->first_period = fora_traj_period_of(pk, t0);
+    r->first_period_start = fora_traj_period_start(pk, r->first_period);
+    size_t T = (size_t)(fora_traj_period_of(pk, t1) - r->first_period + 1);
     r->nperiods = T;
+#define PERIOD_OF(tt) ((int32_t)(fora_traj_period_of(pk, (tt)) - r->first_period))
 
     first = malloc(sizeof *first * (size_t)(M ? M : 1));
     last = malloc(sizeof *last * (size_t)(M ? M : 1));
     row = malloc(sizeof *row * (size_t)(M ? M : 1));
     nposts = calloc((size_t)(M ? M : 1), sizeof *nposts);
     firstt = malloc(sizeof *firstt * (size_t)(M ? M : 1));
-    if (!first || !last || !row || !nposts || !firstt) goto nomem;
+    lastt = malloc(sizeof *lastt * (size_t)(M ? M : 1));
+    if (!first || !last || !row || !nposts || !firstt || !lastt) goto nomem;
     for (int32_t i = 0; i < M; i++)
         first[i] = last[i] = row[i] = -1;
     for (int32_t p = 0; p < s->posts.n; p++) {
         int32_t a = s->posts.author[p];
         if (a < 0) continue;
-        int32_t mo = (int32_t)(fora_traj_month_of(s->posts.created_at[p]) - r->first_month);
+        int32_t mo = PERIOD_OF(s->posts.created_at[p]);
         if (first[a] < 0) {
             first[a] = mo;
             firstt[a] = s->posts.created_at[p];
         }
         last[a] = mo;
+        lastt[a] = s->posts.created_at[p];
         nposts[a]++;
     }
     size_t n = 0;
@@ -248,19 +483,22 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
     r->nonposting = (size_t)M - n;
     r->counts = calloc(n * T, sizeof *r->counts);
     r->at_risk = calloc(n * T, sizeof *r->at_risk);
+    r->exposure = calloc(n * T, sizeof *r->exposure);
+    offset = calloc(n * T, sizeof *offset);
     r->members = calloc(n, sizeof *r->members);
     time = malloc(sizeof *time * T);
-    if (!r->counts || !r->at_risk || !r->members || !time) goto nomem;
+    if (!r->counts || !r->at_risk || !r->exposure || !offset || !r->members || !time) goto nomem;
+    /* time in years */
     for (size_t t = 0; t < T; t++)
-        time[t] = (double)t / 12.0;
+        time[t] = (double)t * months_per_period(pk) / 12.0;
 
-    /* the first month at risk: registration, or the first post when earlier or unknown */
+    /* the first period at risk: registration, or the first post when earlier or unknown */
     for (int32_t i = 0; i < M; i++) {
         if (row[i] < 0) continue;
         int64_t reg = s->members.registered_at[i];
         int32_t from = first[i];
         if (reg != FORA_TIME_NONE) {
-            int64_t rm = fora_traj_month_of(reg) - r->first_month;
+            int64_t rm = fora_traj_period_of(pk, reg) - r->first_period;
             if (rm < from) from = rm < 0 ? 0 : (int32_t)rm;
         }
         r->members[row[i]].at_risk_from = from;
@@ -268,7 +506,7 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
     for (int32_t p = 0; p < s->posts.n; p++) {
         int32_t a = s->posts.author[p];
         if (a < 0) continue;
-        int32_t mo = (int32_t)(fora_traj_month_of(s->posts.created_at[p]) - r->first_month);
+        int32_t mo = PERIOD_OF(s->posts.created_at[p]);
         int32_t k = opts->time == FORA_TRAJ_CAREER ? mo - r->members[row[a]].at_risk_from : mo;
         r->counts[(size_t)row[a] * T + (size_t)k] += 1;
     }
@@ -284,18 +522,35 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         /* without a registration time the first post's time decides */
         mb->first_week = (reg != FORA_TIME_NONE ? reg : firstt[i]) < t0 + WEEK_SECONDS;
         int32_t to = (int32_t)T - 1;
+        /* at risk from rs to re (Unix times): registration (or the first post when earlier or
+         * unknown; not before the forum's first post) to the ban (not before the member's last
+         * post) or the forum's last post */
+        int64_t rs = reg != FORA_TIME_NONE && reg < firstt[i] ? reg : firstt[i];
+        if (rs < t0) rs = t0;
+        int64_t re = t1;
         if (s->members.banned_at[i] != FORA_TIME_NONE) {
-            int64_t bm = fora_traj_month_of(s->members.banned_at[i]) - r->first_month;
+            int64_t ban = s->members.banned_at[i];
+            int64_t bm = fora_traj_period_of(pk, ban) - r->first_period;
             if (bm < to) to = bm < last[i] ? last[i] : (int32_t)bm;
+            if (ban < t1) re = ban < lastt[i] ? lastt[i] : ban;
         }
         uint8_t *m = r->at_risk + (size_t)row[i] * T;
-        if (opts->time == FORA_TRAJ_CAREER)
-            for (int32_t k = 0; k <= to - from; k++)
-                m[k] = 1;
-        else
-            for (int32_t t = from; t <= to; t++)
-                m[t] = 1;
-        /* own trend, always on forum months */
+        double *ex = r->exposure + (size_t)row[i] * T, *of = offset + (size_t)row[i] * T;
+        const int32_t base = opts->time == FORA_TRAJ_CAREER ? from : 0;
+        for (int32_t t = from; t <= to; t++) {
+            /* the share of period t inside [rs, re] in whole days (started days count; at least
+             * one), so that members alike but for the hour they joined share a pattern */
+            int64_t ps = fora_traj_period_start(pk, r->first_period + t),
+                    pe = fora_traj_period_start(pk, r->first_period + t + 1);
+            int64_t a = rs > ps ? rs : ps, b = re < pe ? re : pe;
+            double len = (double)(pe - ps), in = (double)(b > a ? b - a : 0);
+            double e = (in < 86400.0 ? 86400.0 : ceil(in / 86400.0) * 86400.0) / len;
+            if (e > 1.0 || (t != from && t != to)) e = 1.0;
+            m[t - base] = 1;
+            ex[t - base] = e;
+            of[t - base] = opts->exposure && e < 1.0 ? log(e) : 0.0;
+        }
+        /* own trend, always on forum periods */
         double *yc = malloc(sizeof *yc * T);
         uint8_t *mc = calloc(T, 1);
         if (!yc || !mc) {
@@ -319,16 +574,18 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         free(yc);
         free(mc);
     }
+#undef PERIOD_OF
 
     /* fits */
     size_t nk = (size_t)(opts->kmax - opts->kmin + 1);
     r->models = calloc(nk, sizeof *r->models);
     if (!r->models) goto nomem;
-    fora_gbtm_data_t data = {n, T, r->counts, r->at_risk, NULL, time};
+    fora_gbtm_data_t data = {n, T, r->counts, r->at_risk, opts->exposure ? offset : NULL, time};
     fora_gbtm_opts_t go;
     fora_gbtm_opts_init(&go);
     go.model = opts->model;
     go.order = opts->order;
+    go.zero_order = opts->zero_order;
     go.starts = opts->starts;
     go.seed = opts->seed;
     go.max_iter = 2000;
@@ -342,6 +599,7 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         r->nmodels = q + 1;
         fora_gbtm_fit_t *fit = NULL;
         fora_diag_t fd = FORA_DIAG_INIT;
+        go.orders = opts->norders == K ? opts->orders : NULL;
         fora_err_t fe = fora_gbtm_fit(&data, K, &go, &fit, &fd);
         if (fe == FORA_ENOMEM) {
             err = fora_diag_set(diag, fe, "%s", fd.msg);
@@ -404,8 +662,21 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         for (size_t t = 0; t < T; t++)
             if (r->at_risk[i * T + t]) {
                 wsum[(size_t)j * T + t] += 1;
-                cells[j] += 1;
+                cells[j] += (opts->exposure ? r->exposure[i * T + t] : 1.0) * months_per_period(pk);
             }
+    }
+    /* the share of each group's posts in each board category */
+    size_t C = (size_t)(s->categories.n > 0 ? s->categories.n : 0);
+    r->ncategories = C;
+    r->category_share = calloc(K * (C ? C : 1), sizeof *r->category_share);
+    if (!r->category_share) goto nomem;
+    for (int32_t p = 0; p < s->posts.n && C > 0; p++) {
+        int32_t a = s->posts.author[p];
+        if (a < 0) continue;
+        int32_t b = s->threads.board[s->posts.thread[p]];
+        int32_t c = b >= 0 ? s->boards.category[b] : -1;
+        if (c < 0 || (size_t)c >= C) continue;
+        r->category_share[(size_t)r->fit->assigned[row[a]] * C + (size_t)c] += 1;
     }
     for (size_t j = 0; j < K; j++) {
         fora_traj_group_t *g = &r->groups[j];
@@ -415,6 +686,9 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
         g->occ = fg->occ_defined ? fg->occ : NAN;
         double sz = (double)g->size;
         g->rate = cells[j] > 0 ? g->mean_posts / cells[j] : NAN;
+        for (size_t c = 0; c < C; c++)
+            r->category_share[j * C + c] =
+                g->mean_posts > 0 ? r->category_share[j * C + c] / g->mean_posts : NAN;
         if (g->size) {
             g->mean_onset /= sz;
             g->mean_duration /= sz;
@@ -442,7 +716,19 @@ fora_err_t fora_traj_compute(const fora_snapshot_t *s, const fora_traj_opts_t *o
                                            : FORA_TRAJ_STABLE;
     }
     for (size_t j = 0; j < K; j++)
-        r->groups[j].label = label_group(&r->groups[j], j, K, (double)T);
+        r->groups[j].label = r->groups[j].rule_label = label_group(&r->groups[j], j, K, (double)T);
+    /* the analyst's labels (opts->label_text lives as long as opts; copied into the result) */
+    for (size_t k = 0; k < opts->nlabels; k++) {
+        size_t j = (size_t)opts->label_group[k] - 1;
+        if (j >= K) {
+            r->labels_ignored++;
+            continue;
+        }
+        memcpy(r->label_buf[j], opts->label_text[k], FORA_TRAJ_LABEL_MAX);
+        r->label_buf[j][FORA_TRAJ_LABEL_MAX - 1] = '\0';
+        r->groups[j].label = r->label_buf[j];
+        r->groups[j].label_overridden = true;
+    }
     err = FORA_OK;
     goto cleanup;
 nomem:
@@ -453,6 +739,8 @@ cleanup:
     free(row);
     free(nposts);
     free(firstt);
+    free(lastt);
+    free(offset);
     free(time);
     free(wsum);
     free(cells);

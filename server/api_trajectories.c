@@ -1,7 +1,8 @@
 /*
  * server/api_trajectories.c - the trajectories routes: model comparison and
  * selected model, a group's members, one member's trajectory.  They read the
- * tables of migrations/0006_trajectories.sql (api-docs/trajectories.md).
+ * tables of migrations/0006_trajectories.sql and 0007_trajectories_more.sql
+ * (api-docs/trajectories.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,18 +21,21 @@ static bool forum_run(fora__api_ctx_t *ctx, char *forum, char *run)
     " WHERE r.id = $1::bigint)"
 
 #define GROUP_JSON                                                                                 \
-    "json_build_object('group', g.grp, 'label', g.label, 'size', g.size, 'pi', g.pi,"              \
+    "json_build_object('group', g.grp, 'label', g.label, 'rule_label', g.rule_label,"              \
+    " 'label_overridden', g.label_overridden, 'size', g.size, 'pi', g.pi,"                         \
     " 'pi_se', g.pi_se, 'avepp', g.avepp, 'occ', g.occ, 'mean_onset', g.mean_onset,"               \
     " 'mean_duration', g.mean_duration, 'mean_posts', g.mean_posts, 'rate', g.rate,"               \
     " 'first_week_share', g.first_week_share, 'staff_share', g.staff_share, 'slope', g.slope,"     \
-    " 'trend', g.trend, 'coef', g.coef, 'curve', g.curve)"
+    " 'trend', g.trend, 'coef', g.coef, 'zero_coef', g.zero_coef, 'curve', g.curve,"               \
+    " 'category_shares', g.category_shares, 'centrality', g.centrality)"
 
 #define MEMBER_JSON                                                                                \
     "json_build_object('id', m.id, 'ext_id', m.ext_id, 'status', m.status, 'group', x.grp,"        \
     " 'posterior', x.posterior, 'onset', x.onset, 'last_month', x.last_month,"                     \
     " 'at_risk_from', x.at_risk_from, 'posts', x.posts, 'first_week', x.first_week,"               \
     " 'trend', json_build_object('defined', x.trend_defined, 'slope', x.slope, 'lower',"           \
-    " x.slope_lo, 'upper', x.slope_hi), 'escalating', x.escalating)"
+    " x.slope_lo, 'upper', x.slope_hi), 'escalating', x.escalating,"                               \
+    " 'exposure_first', x.exposure_first, 'exposure_last', x.exposure_last)"
 
 /* GET /v1/forums/{forum}/trajectories */
 static void h_trajectories(fora__api_ctx_t *ctx)

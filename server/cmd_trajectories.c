@@ -19,12 +19,14 @@
 #include "cli.h"
 #include "fora/csv.h"
 #include "fora/gbtm.h"
+#include "fora/trajectories.h"
 
 #define TRAJ_MAX_MEMBERS 10000000
 
 static const char trajectories_usage[] =
     "Usage: fora trajectories fit --wide-csv FILE [--model poisson|zip|ziptau]\n"
-    "           [--order N] [--groups A-B] [--starts N] [--seed S] [--max-iter N]\n"
+    "           [--order N|D1,D2,...] [--zero-order Z] [--groups A-B] [--starts N]\n"
+    "           [--seed S] [--max-iter N]\n"
     "           [--members] [--no-se] [--min-share P]\n"
     "Group-based trajectory models (Nagin's GBTM) of a count table, for every\n"
     "number of groups K in A..B.  Prints one JSON document (api-docs/trajectories.md).\n"
@@ -32,7 +34,11 @@ static const char trajectories_usage[] =
     "                   column of whole counts >= 0 per period\n"
     "  --model M        poisson, zip (constant zero inflation per group) or ziptau\n"
     "                   (crimCV's ZIP(tau): logit p = -tau log lambda) (poisson)\n"
-    "  --order N        polynomial order in time of every group, 0..3 (2)\n"
+    "  --order N        polynomial order in time of every group, 0..3 (2); or one\n"
+    "                   order per group (e.g. 3,2,2,1) for K = their number, the\n"
+    "                   other K using the largest (the fit assigns the orders to\n"
+    "                   groups; each group reports its own)\n"
+    "  --zero-order Z   zip: order of the zero-inflation logit in time, 0..3 (0)\n"
     "  --groups A-B     numbers of groups to fit, e.g. 1-6 or 3 (1-4)\n"
     "  --starts N       seeded starts per K (10)\n"
     "  --seed S         seed of the starts (1)\n"
@@ -205,6 +211,11 @@ static json_t *fit_json(const fora_gbtm_fit_t *f, const table_t *tb, const doubl
         if (f->model == FORA_GBTM_ZIP) {
             json_object_set_new(go, "zero_logit", num(true, g->zero_coef));
             json_object_set_new(go, "zero_logit_se", num(f->se_defined, g->zero_se));
+            json_object_set_new(go, "zero_order", json_integer(g->zero_order));
+            json_object_set_new(go, "zero_coef",
+                                num_array(g->zero_coefs, (size_t)g->zero_order + 1, true));
+            json_object_set_new(go, "zero_se",
+                                num_array(g->zero_ses, (size_t)g->zero_order + 1, f->se_defined));
         } else if (f->model == FORA_GBTM_ZIPTAU) {
             json_object_set_new(go, "tau", num(true, exp(g->zero_coef)));
             json_object_set_new(go, "log_tau", num(true, g->zero_coef));
@@ -262,7 +273,8 @@ static int cmd_fit(int argc, char **argv)
         OPT_MAXITER,
         OPT_MEMBERS,
         OPT_NOSE,
-        OPT_MINSHARE
+        OPT_MINSHARE,
+        OPT_ZORDER
     };
     static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
                                          {"wide-csv", required_argument, NULL, OPT_CSV},
@@ -275,6 +287,7 @@ static int cmd_fit(int argc, char **argv)
                                          {"members", no_argument, NULL, OPT_MEMBERS},
                                          {"no-se", no_argument, NULL, OPT_NOSE},
                                          {"min-share", required_argument, NULL, OPT_MINSHARE},
+                                         {"zero-order", required_argument, NULL, OPT_ZORDER},
                                          {NULL, 0, NULL, 0}};
     const char *path = NULL;
     long long kmin = 1, kmax = 4, v;
@@ -286,6 +299,9 @@ static int cmd_fit(int argc, char **argv)
     json_t *doc = NULL;
     int c, rc = 0;
 
+    fora_gbtm_opts_t go1; /* go with the per-group orders, for K = lists.norders */
+    fora_traj_opts_t lists;
+    fora_traj_opts_init(&lists);
     fora_gbtm_opts_init(&go);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -308,9 +324,26 @@ static int cmd_fit(int argc, char **argv)
                     "trajectories", "--model must be poisson, zip or ziptau, not \"%s\"", optarg);
             break;
         case OPT_ORDER:
-            if (!fora_cli_parse_int("trajectories", "order", optarg, 0, FORA_GBTM_MAX_ORDER, &v))
+            if (strchr(optarg, ',') == NULL) {
+                if (!fora_cli_parse_int("trajectories", "order", optarg, 0, FORA_GBTM_MAX_ORDER,
+                                        &v))
+                    return 2;
+                go.order = (int)v;
+                lists.norders = 0;
+                break;
+            }
+            /* one order per group: the forum analysis' parser */
+            if (fora_traj_opts_set(&lists, "order", optarg, &diag) != FORA_OK) {
+                fora_diag_prefix(&diag, "--");
+                return fora_cli_usage_error("trajectories", "%s", diag.msg);
+            }
+            go.order = lists.order;
+            break;
+        case OPT_ZORDER:
+            if (!fora_cli_parse_int("trajectories", "zero-order", optarg, 0, FORA_GBTM_MAX_ORDER,
+                                    &v))
                 return 2;
-            go.order = (int)v;
+            go.zero_order = (int)v;
             break;
         case OPT_GROUPS:
             if (!parse_range(optarg, &kmin, &kmax) || kmin < 1 || kmax < kmin ||
@@ -355,6 +388,16 @@ static int cmd_fit(int argc, char **argv)
     }
     if (optind != argc) return fora_cli_usage_error("trajectories", "unexpected argument");
     if (path == NULL) return fora_cli_usage_error("trajectories", "--wide-csv FILE is required");
+    if (go.zero_order > 0 && go.model != FORA_GBTM_ZIP)
+        return fora_cli_usage_error("trajectories", "--zero-order %d needs --model zip",
+                                    go.zero_order);
+    if (lists.norders > 0 && ((long long)lists.norders < kmin || (long long)lists.norders > kmax))
+        return fora_cli_usage_error("trajectories",
+                                    "--order lists %zu orders, so K = %zu must lie in --groups "
+                                    "(%lld-%lld)",
+                                    lists.norders, lists.norders, kmin, kmax);
+    go1 = go;
+    go1.orders = lists.norders > 0 ? lists.orders : NULL;
 
     if (read_wide(path, &tb, &diag) != FORA_OK) goto fail;
     time = malloc(tb.T * sizeof(double));
@@ -389,7 +432,8 @@ static int cmd_fit(int argc, char **argv)
     long long best_k = 0;
     for (long long K = kmin; K <= kmax; K++) {
         fora_gbtm_fit_t *f = NULL;
-        if (fora_gbtm_fit(&data, (size_t)K, &go, &f, &diag) != FORA_OK) goto fail;
+        const fora_gbtm_opts_t *gk = (size_t)K == lists.norders ? &go1 : &go;
+        if (fora_gbtm_fit(&data, (size_t)K, gk, &f, &diag) != FORA_OK) goto fail;
         if (!cli.quiet)
             fprintf(stderr, "fora: K=%lld loglik %.6f bic %.3f%s\n", K, f->loglik, f->bic,
                     f->converged ? "" : " (not converged)");
@@ -406,6 +450,13 @@ static int cmd_fit(int argc, char **argv)
         fora_gbtm_fit_destroy(f);
     }
     json_object_set_new(doc, "min_share", json_real(min_share));
+    json_object_set_new(doc, "zero_order", json_integer(go.zero_order));
+    if (lists.norders > 0) {
+        json_t *ol = json_array();
+        for (size_t j = 0; j < lists.norders; j++)
+            json_array_append_new(ol, json_integer(lists.orders[j]));
+        json_object_set_new(doc, "orders", ol);
+    }
     json_object_set_new(doc, "best_bic_K", best_k > 0 ? json_integer(best_k) : json_null());
     if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
         fputc('\n', stdout) == EOF || fflush(stdout) != 0) {

@@ -172,11 +172,14 @@ void fora_recompute_opts_init(fora_recompute_opts_t *o)
     o->kp.staff_labels = NULL;
     o->kp.max_thread_members = FORA_PROJECTION_MAX_THREAD_MEMBERS;
     o->kp.lorenz_points = 100;
+    fora_traj_opts_init(&o->traj);
 }
 
 const char *const fora_recompute_option_names[] = {
-    "seed",    "only",         "from",  "to",          "reply_rule",
-    "weights", "staff_labels", "kpp_k", "repetitions", NULL};
+    "seed", "only", "from", "to", "reply_rule", "weights", "staff_labels", "kpp_k", "repetitions",
+    /* fora_traj_opts_set()'s names with "traj_" */
+    "traj_period", "traj_time", "traj_model", "traj_zero_order", "traj_order", "traj_kmin",
+    "traj_kmax", "traj_starts", "traj_min_share", "traj_exposure", "traj_labels", NULL};
 
 static bool parse_ll(const char *s, long long min, long long max, long long *out)
 {
@@ -235,6 +238,8 @@ fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, c
             return fora_diag_set(diag, FORA_EINVAL,
                                  "repetitions must be a whole number from 1 to 1000");
         o->kp.disruption.repetitions = (int32_t)v;
+    } else if (strncmp(name, "traj_", 5) == 0) {
+        return fora_traj_opts_set(&o->traj, name, value, diag);
     } else {
         return fora_diag_set(diag, FORA_EINVAL, "unknown run option \"%.64s\"", name);
     }

@@ -10,8 +10,9 @@
  * theta_1 = 0 (multinomial logit).  In group j, log lambda_ijt = eta_jt + o_it
  * with eta_jt = b_j0 + b_j1 x_t + ... + b_jd x_t^d, d = order_j in 0..3, and
  *  - FORA_GBTM_POISSON: y ~ Poisson(lambda);
- *  - FORA_GBTM_ZIP:     y ~ ZIP(p_j, lambda): zero with probability p_j, else
- *                       Poisson; logit p_j = g_j, one constant per group;
+ *  - FORA_GBTM_ZIP:     y ~ ZIP(p_jt, lambda): zero with probability p_jt, else
+ *                       Poisson; logit p_jt = g_j0 + g_j1 x_t + ... + g_jz x_t^z
+ *                       with z = opts.zero_order (0: one constant per group);
  *  - FORA_GBTM_ZIPTAU:  crimCV's ZIP(tau) ("ZIPt"): logit p_jt = -tau_j eta_jt,
  *                       the zero inflation tied to the Poisson linear
  *                       predictor (without the offset), one tau_j > 0 per
@@ -20,8 +21,8 @@
  * the -log y! terms included (as flexmix and crimCV report it).
  *
  * Parameter vector theta (fora_gbtm_loglik, fora_gbtm_fit_t.theta):
- * theta_2..theta_K, then for each group j in order: b_j0..b_jd, then g_j (ZIP)
- * or log tau_j (ZIPTAU).  npar is its length.
+ * theta_2..theta_K, then for each group j in order: b_j0..b_jd, then
+ * g_j0..g_jz (ZIP) or log tau_j (ZIPTAU).  npar is its length.
  *
  * Fitting (api-docs/trajectories.md): members with identical counts, mask and
  * offsets are collapsed into weighted patterns; EM (one damped Newton step
@@ -81,6 +82,7 @@ typedef struct fora_gbtm_opts {
     fora_gbtm_model_t model; /* [FORA_GBTM_POISSON] */
     int order;               /* polynomial order of every group, 0..3 [2] */
     const int *orders;       /* K orders, one per group, overriding `order`; [NULL] */
+    int zero_order;          /* ZIP: order z of the zero-inflation logit in time, 0..3 [0] */
     size_t starts;           /* seeded starts, 1..FORA_GBTM_MAX_STARTS [10] */
     uint64_t seed;           /* [1]; the fit for K uses seed and K */
     int max_iter;            /* EM iterations per start [5000] */
@@ -101,8 +103,11 @@ typedef struct fora_gbtm_group {
     bool occ_defined;      /* false when avepp or pi is 0 or 1 (occ NAN) */
     double *coef;          /* d+1 coefficients b_j0..b_jd */
     double *se;            /* d+1 standard errors (NAN unless fit->se_defined) */
-    double zero_coef;      /* ZIP: g_j, ZIPTAU: log tau_j; NAN for Poisson */
+    double zero_coef;      /* ZIP: g_j0, ZIPTAU: log tau_j; NAN for Poisson */
     double zero_se;        /* its standard error (NAN unless se_defined or Poisson) */
+    int zero_order;        /* ZIP: z; 0 otherwise */
+    double *zero_coefs;    /* ZIP: z+1 coefficients g_j0..g_jz; NULL otherwise */
+    double *zero_ses;      /* ZIP: their standard errors (NAN unless se_defined); NULL otherwise */
     double *lambda;        /* T: exp(eta_jt), the Poisson mean without offset */
     double *lower, *upper; /* T: band of lambda (NAN unless se_defined) */
     double *zero_prob;     /* T: the zero-inflation probability p_jt (0 for Poisson) */
@@ -149,7 +154,8 @@ size_t fora_gbtm_npar(size_t K, const fora_gbtm_opts_t *opts);
 
 /*
  * Fits a K-group model.  EINVAL (parameter named in diag) for K outside
- * 1..FORA_GBTM_MAX_GROUPS, an order outside 0..3, starts out of range, fewer
+ * 1..FORA_GBTM_MAX_GROUPS, an order or zero_order outside 0..3 (zero_order
+ * above 0 with a model other than ZIP), starts out of range, fewer
  * members than parameters, or bad data (cell named: negative, non-integer or
  * non-finite count, non-finite offset or time); ENUMERIC when every start
  * failed numerically; ENOMEM.  A fit that did not meet the tolerance is

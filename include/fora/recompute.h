@@ -25,6 +25,7 @@
 #include "fora/disruption.h"
 #include "fora/graphs.h"
 #include "fora/keyplayer.h"
+#include "fora/trajectories.h"
 
 typedef struct fora_recompute_opts {
     fora_graph_opts_t graph; /* reply rule, self-loops, window */
@@ -46,6 +47,8 @@ typedef struct fora_recompute_opts {
         int32_t max_thread_members;        /* co-participation cap */
         int32_t lorenz_points;
     } kp; /* the keyplayers analysis (api-docs/keyplayers.md) */
+    fora_traj_opts_t
+        traj; /* the trajectories analysis; seed is the run's (api-docs/trajectories.md) */
 } fora_recompute_opts_t;
 
 /* Member status labels that count as staff in role validation, by default. */
@@ -64,7 +67,11 @@ extern const char *const fora_recompute_option_names[];
 /*
  * Sets option `name` of o from `value`: seed (0..2^63-1), only (analyses),
  * from / to (timestamps, see fora/timeparse.h), reply_rule, weights
- * ("metric:w,..."), staff_labels, kpp_k (1..1000), repetitions (1..1000).
+ * ("metric:w,..."), staff_labels, kpp_k (1..1000), repetitions (1..1000),
+ * and the trajectories options traj_NAME for each NAME of
+ * fora_traj_opts_set() (traj_period, traj_time, traj_model, traj_zero_order,
+ * traj_order, traj_kmin, traj_kmax, traj_starts, traj_min_share,
+ * traj_exposure, traj_labels).
  * String values (only, staff_labels) are kept by pointer: value must
  * outlive o.  EINVAL naming the option and the accepted values otherwise;
  * EINVAL for from >= to once both are set.

@@ -1,11 +1,13 @@
 /*
  * fora/trajectories.h - members' posting trajectories from a forum snapshot:
- * group-based trajectory models (fora/gbtm.h) over monthly post counts,
+ * group-based trajectory models (fora/gbtm.h) over post counts per period,
  * activity groups labelled for analysts, and each member's own trend.
  *
- * Counts (api-docs/trajectories.md, "Forum trajectories"):
- *  - periods are UTC calendar months; month 0 is the month of the forum's
- *    first post, the last is the month of its last post (T months);
+ * Counts (api-docs/trajectories.md, "Forum trajectories"; "month" below
+ * stands for the period of opts.period: UTC months, Monday-based weeks or
+ * quarters):
+ *  - month 0 is the month of the forum's first post by a member, the last
+ *    is the month of its last post (T months);
  *  - member i's count in a month is the number of posts they wrote in it
  *    (posts of deleted accounts are not counted);
  *  - FORA_TRAJ_CALENDAR (default): period t is forum month t; months before
@@ -19,11 +21,17 @@
  *    ban month are not at risk.  (Counting from the first post instead would
  *    put at least one post in every member's month 0, an artefact that
  *    bends every low group's curve down.);
+ *  - exposure: the member is at risk from the registration (or the first
+ *    post when earlier or unknown; not before the forum's first post) to the
+ *    ban (not before their last post) or the forum's last post; the first
+ *    and last months at risk have the share of the month inside that span,
+ *    in started days (at least one), as exposure, the others 1; with opts.exposure the
+ *    log-mean gets + log(exposure) (the engine's offset);
  *  - members without posts are left out of the fit (they have no trajectory
  *    to tell apart; the forum's lurkers in the sense of "never posted" are
  *    counted in fora_traj_result_t.nonposting);
- *  - the time value of period t is t / 12 (years), so the polynomial
- *    coefficients and group slopes are per year.
+ *  - the time value of period t is t x (months per period) / 12 (years), so
+ *    the polynomial coefficients and group slopes are per year.
  *
  * Model selection: K = kmin..kmax are fitted with the same options; the
  * selected model is the one of smallest BIC (N = members fitted) among those
@@ -34,7 +42,8 @@
  * Group profile (members assigned to the group by largest posterior):
  * size, pi, AvePP, OCC, mean onset month (forum month of the first post),
  * mean active duration (months from first to last post, inclusive), mean
- * total posts, rate (posts per at-risk month, pooled), share registered in
+ * total posts, rate (posts per calendar month of exposure, pooled; whole
+ * periods without opts.exposure), share registered in
  * the forum's first week, share with a staff status (case-insensitive
  * "admin", "administrator", "moderator", "mod", "staff", "manager"), and the
  * slope of the fitted curve: the mean of d eta_j / d x over the periods,
@@ -51,7 +60,12 @@
  *   5. rate >= 1                                       -> "vested"
  *   6. rate < 0.3                                      -> "browser"
  *   7. otherwise                                       -> "occasional"
- * Several groups may carry the same label.
+ * Several groups may carry the same label.  opts.label_group/label_text
+ * override the label of the groups named (1-based, in the served order):
+ * label is then the analyst's, label_overridden is set and rule_label keeps
+ * the rule's; a group beyond the selected K is counted in labels_ignored.
+ * category_share[j * ncategories + c] is the share of group j's posts
+ * written in boards of snapshot category c.
  *
  * Member trend: maximum-likelihood Poisson regression of the member's counts
  * on the period index (months) over their at-risk periods, log mu = a + b t,
@@ -78,15 +92,34 @@
 
 typedef enum fora_traj_time { FORA_TRAJ_CALENDAR, FORA_TRAJ_CAREER } fora_traj_time_t;
 
+/* The length of a period: UTC calendar months, ISO weeks (Monday 00:00 UTC) or quarters. */
+typedef enum fora_traj_period {
+    FORA_TRAJ_MONTH,
+    FORA_TRAJ_WEEK,
+    FORA_TRAJ_QUARTER
+} fora_traj_period_t;
+
+#define FORA_TRAJ_LABEL_MAX 32 /* bytes of an overriding label, with its NUL */
+
 /* Options; fora_traj_opts_init() sets the defaults in brackets. */
 typedef struct fora_traj_opts {
-    fora_traj_time_t time;   /* [FORA_TRAJ_CALENDAR] */
-    fora_gbtm_model_t model; /* FORA_GBTM_POISSON or FORA_GBTM_ZIP [POISSON] */
-    int order;               /* polynomial order 0..3 [2] */
-    int kmin, kmax;          /* 1 <= kmin <= kmax <= FORA_GBTM_MAX_GROUPS [1, 6] */
-    size_t starts;           /* starts per K [5] */
-    uint64_t seed;           /* [1] */
-    double min_share;        /* 0 <= x < 1 [0] */
+    fora_traj_period_t period; /* [FORA_TRAJ_MONTH] */
+    fora_traj_time_t time;     /* [FORA_TRAJ_CALENDAR] */
+    fora_gbtm_model_t model;   /* any engine model [POISSON] */
+    int zero_order;            /* ZIP: order of the zero-inflation logit in time, 0..3 [0] */
+    int order;                 /* polynomial order 0..3 of every group [2] */
+    /* per-group orders used for K = norders instead of `order` (norders 0: none) [0] */
+    int orders[FORA_GBTM_MAX_GROUPS];
+    size_t norders;
+    int kmin, kmax;   /* 1 <= kmin <= kmax <= FORA_GBTM_MAX_GROUPS [1, 6] */
+    size_t starts;    /* starts per K [5] */
+    uint64_t seed;    /* [1] */
+    double min_share; /* 0 <= x < 1 [0] */
+    bool exposure;    /* log-exposure offset for partial periods [true] */
+    /* analyst labels overriding the rules: group label_group[k] (1-based) gets label_text[k] */
+    size_t nlabels;
+    int label_group[FORA_GBTM_MAX_GROUPS];
+    char label_text[FORA_GBTM_MAX_GROUPS][FORA_TRAJ_LABEL_MAX];
 } fora_traj_opts_t;
 
 /* One fitted (or attempted) K. */
@@ -109,7 +142,9 @@ typedef enum fora_traj_trend {
 
 /* A group of the selected model, in the engine's order (increasing mean lambda). */
 typedef struct fora_traj_group {
-    const char *label;                                  /* static string, see the rules above */
+    const char *label;      /* the label served: rule_label, or the analyst's (label_overridden) */
+    const char *rule_label; /* static string, see the rules above */
+    bool label_overridden;
     size_t size;                                        /* members assigned */
     double pi, avepp, occ;                              /* avepp/occ NAN when not defined */
     double mean_onset, mean_duration, mean_posts, rate; /* NAN when size == 0 */
@@ -136,11 +171,14 @@ typedef struct fora_traj_member {
 
 typedef struct fora_traj_result {
     fora_traj_time_t time;
-    int64_t first_month; /* year * 12 + month (0-based) of forum month 0 */
-    int64_t start_time;  /* the forum's first post (Unix seconds) */
-    size_t nperiods;     /* T */
-    size_t nmembers;     /* members fitted (with posts) */
-    size_t nonposting;   /* members left out: no posts */
+    fora_traj_period_t period;
+    int64_t first_month;        /* year * 12 + month (0-based) of the month of the first post */
+    int64_t first_period;       /* absolute index of period 0 (fora_traj_period_of) */
+    int64_t first_period_start; /* Unix time period 0 starts */
+    int64_t start_time;         /* the forum's first post (Unix seconds) */
+    size_t nperiods;            /* T */
+    size_t nmembers;            /* members fitted (with posts) */
+    size_t nonposting;          /* members left out: no posts */
     size_t nmodels;
     fora_traj_model_t *models;
     size_t selected;           /* index into models */
@@ -149,9 +187,41 @@ typedef struct fora_traj_result {
     fora_traj_member_t *members;
     double *counts;   /* nmembers x T, the data fitted */
     uint8_t *at_risk; /* nmembers x T */
+    double *exposure; /* nmembers x T at-risk share of each period (0 where not at risk) */
+    /* K x ncategories: share of the group's posts written in boards of snapshot category c */
+    size_t ncategories;
+    double *category_share;
+    size_t labels_ignored; /* analyst labels naming a group beyond the selected K */
+    char label_buf[FORA_GBTM_MAX_GROUPS][FORA_TRAJ_LABEL_MAX]; /* the analyst's labels */
 } fora_traj_result_t;
 
 void fora_traj_opts_init(fora_traj_opts_t *opts);
+
+/*
+ * Sets option `name` of opts from text `value`: period (month|week|quarter),
+ * time (calendar|career), model (poisson|zip|ziptau), zero_order (0..3),
+ * order (one order 0..3, or a comma-separated list of one order per group,
+ * e.g. "3,2,2,1", used for K = its length; the other K then use the
+ * list's largest order), kmin, kmax (1..20), starts
+ * (1..1000), min_share (0 <= x < 1), exposure (true|false), labels
+ * ("1=manager,3=vested": group numbers 1..20, labels of 1..31 characters of
+ * letters, digits, ' ', '_' and '-').  EINVAL with a message that starts
+ * with `name` and states the accepted values.  Options are checked one at a
+ * time; contradictions between them (kmin > kmax, an order list whose length
+ * is outside kmin..kmax, zero_order > 0 without model zip) are EINVAL from
+ * fora_traj_compute(), naming the parameter.  O(|value|).
+ */
+fora_err_t fora_traj_opts_set(fora_traj_opts_t *opts, const char *name, const char *value,
+                              fora_diag_t *diag) FORA_MUST_CHECK;
+
+/* "month", "week", "quarter". */
+const char *fora_traj_period_name(fora_traj_period_t p);
+
+/* The absolute index of the period holding Unix time t (months: year * 12 + month; quarters:
+ * months / 3; weeks: Monday-based weeks since 1969-12-29), and the Unix time period index p
+ * starts.  O(1). */
+int64_t fora_traj_period_of(fora_traj_period_t kind, int64_t t);
+int64_t fora_traj_period_start(fora_traj_period_t kind, int64_t p);
 
 /* "calendar" or "career". */
 const char *fora_traj_time_name(fora_traj_time_t t);

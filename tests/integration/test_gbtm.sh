@@ -98,6 +98,55 @@ for K in (1, 2, 3):
     print("zip K %d: %.3f >= poisson %.3f" % (K, z[K]["loglik"], p[K]["loglik"]))
 PYEOF
 
+# ZIP with a time-varying zero inflation nests the constant ZIP (g_1 = 0), and both zero-order
+# fits report their logit coefficients
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --model zip \
+    --zero-order 1 --order 3 --groups 1-3 --starts 5 --quiet
+echo "$OUT" >"$TMP/zipt.json"
+python3 - "$TMP/zipt.json" "$TMP/zip.json" <<'PYEOF'
+import json, sys, math
+z1 = {f["K"]: f for f in json.load(open(sys.argv[1]))["fits"]}
+z0 = {f["K"]: f for f in json.load(open(sys.argv[2]))["fits"]}
+for K in (1, 2, 3):
+    assert z1[K]["loglik"] >= z0[K]["loglik"] - 1e-6, (K, z1[K]["loglik"], z0[K]["loglik"])
+    assert z1[K]["npar"] == z0[K]["npar"] + K
+    for g in z1[K]["groups"]:
+        assert g["zero_order"] == 1 and len(g["zero_coef"]) == 2 and len(g["zero_se"]) == 2
+        for p in g["trajectory"]:
+            s = g["zero_coef"][0] + g["zero_coef"][1] * p["time"]
+            assert abs(p["zero_prob"] - 1 / (1 + math.exp(-s))) < 1e-9
+    print("zip zero-order 1, K %d: %.3f >= constant zip %.3f" % (K, z1[K]["loglik"], z0[K]["loglik"]))
+PYEOF
+expect_exit 2 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --zero-order 1
+contains "$ERR" "--zero-order 1 needs --model zip"
+
+# one order per group (--order 3,2,2,1) for K = 4: the model lies between all-linear and
+# all-cubic K = 4 (nested both ways); each group reports its order, the orders as given
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --order 3,2,2,1 \
+    --groups 3-4 --starts 10 --quiet --no-se
+echo "$OUT" >"$TMP/orders.json"
+expect_exit 0 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --order 1 \
+    --groups 4 --starts 10 --quiet --no-se
+echo "$OUT" >"$TMP/lin4.json"
+python3 - "$TMP/orders.json" "$TMP/lin4.json" "$TMP/fora_o3.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = {x["K"]: x for x in d["fits"]}
+lin = json.load(open(sys.argv[2]))["fits"][0]
+cub = {x["K"]: x for x in json.load(open(sys.argv[3]))["fits"]}
+assert d["orders"] == [3, 2, 2, 1], d["orders"]
+assert sorted(g["order"] for g in f[4]["groups"]) == [1, 2, 2, 3]
+assert f[4]["npar"] == 3 + 4 + 3 + 3 + 2
+assert all(g["order"] == 3 for g in f[3]["groups"])  # the other K: the largest order
+assert abs(f[3]["loglik"] - cub[3]["loglik"]) < 1e-6
+assert lin["loglik"] - 1e-6 <= f[4]["loglik"] <= cub[4]["loglik"] + 1e-6, (lin["loglik"], f[4]["loglik"], cub[4]["loglik"])
+print("orders 3,2,2,1: K = 4 loglik %.3f in [%.3f, %.3f]" % (f[4]["loglik"], lin["loglik"], cub[4]["loglik"]))
+PYEOF
+expect_exit 2 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --order 3,2 --groups 3-4
+contains "$ERR" "--order lists 2 orders, so K = 2 must lie in --groups"
+expect_exit 2 "$fora" trajectories fit --wide-csv "$data/TO1adj_wide.csv" --order 3,,2 --groups 3
+contains "$ERR" "--order must be a polynomial order 0..3 or a comma-separated list"
+
 # --min-share: best_bic_K only among fits whose groups all have pi >= the share
 python3 - "$TMP/fora_o3.json" <<'PYEOF'
 import json, sys

@@ -105,6 +105,7 @@ static void test_calendar(void)
     fora_traj_opts_init(&o);
     o.kmax = 1;
     o.order = 0;
+    o.exposure = false; /* whole months: the closed forms below (test_exposure has partial ones) */
     fora_traj_result_t *r = NULL;
     ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
     ASSERT_EQ(r->nperiods, 6);
@@ -196,6 +197,174 @@ static void test_calendar(void)
     fora_snapshot_destroy(s);
 }
 
+/*
+ * Exposure offsets for partial months on the same forum.  The data end at
+ * the last post by a member, b's at June 2 07:00 (June is 30 days), so every
+ * member's June has exposure e_J = 2 / 30 (exposures count started days).  a: Jan-May 1,
+ * June e_J.  b posted on March 2, before registering on March 5: at risk
+ * from March 2, exposure 30/31, then 1, 1, e_J.  c (no registration time)
+ * from its first post on February 2: 28/29 (2020 is a leap year), 1, 1, 1,
+ * e_J.  e posted on January 2 before registering on January 15: 30/31; banned
+ * April 10: April 9/30; Feb, Mar 1.  K = 1, order 0: lambda = 27 / sum e and
+ * the log-likelihood sum y log(lambda e) - lambda e - log y!.
+ */
+static void test_exposure(void)
+{
+    fora_diag_t d = FORA_DIAG_INIT;
+    fora_snapshot_t *s = build();
+    fora_traj_opts_t o;
+    fora_traj_opts_init(&o);
+    ASSERT(o.exposure); /* the default */
+    o.kmax = 1;
+    o.order = 0;
+    fora_traj_result_t *r = NULL;
+    ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
+    const double eJ = 2.0 / 30.0; /* June 1 00:00 .. June 2 07:00: two started days */
+    static const double y[4][6] = {
+        {1, 1, 1, 1, 1, 1}, {0, 0, 1, 2, 4, 8}, {0, 3, 0, 0, 0, 0}, {2, 1, 0, 0, 0, 0}};
+    const double e[4][6] = {{1, 1, 1, 1, 1, eJ},
+                            {0, 0, 30.0 / 31.0, 1, 1, eJ},
+                            {0, 28.0 / 29.0, 1, 1, 1, eJ},
+                            {30.0 / 31.0, 1, 1, 9.0 / 30.0, 0, 0}};
+    double se = 0;
+    for (int i = 0; i < 4; i++)
+        for (int t = 0; t < 6; t++) {
+            ASSERT_NEAR(r->exposure[i * 6 + t], e[i][t], 1e-12);
+            ASSERT_EQ(r->at_risk[i * 6 + t], e[i][t] > 0);
+            se += e[i][t];
+        }
+    double lam = 27.0 / se, ll = 0;
+    for (int i = 0; i < 4; i++)
+        for (int t = 0; t < 6; t++)
+            if (e[i][t] > 0)
+                ll += y[i][t] * log(lam * e[i][t]) - lam * e[i][t] - lgamma(y[i][t] + 1);
+    ASSERT_NEAR(exp(r->fit->groups[0].coef[0]), lam, 1e-7);
+    ASSERT_NEAR(r->models[0].loglik, ll, 1e-8);
+    ASSERT_NEAR(r->groups[0].rate, lam, 1e-12); /* posts per month at risk */
+    fora_traj_result_destroy(r);
+
+    /* career time: the same exposures, shifted to each member's first month at risk */
+    o.time = FORA_TRAJ_CAREER;
+    ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
+    ASSERT_NEAR(r->exposure[1 * 6 + 0], 30.0 / 31.0, 1e-12);
+    ASSERT_NEAR(r->exposure[1 * 6 + 3], eJ, 1e-12);
+    ASSERT_NEAR(r->exposure[2 * 6 + 0], 28.0 / 29.0, 1e-12);
+    ASSERT_NEAR(r->models[0].loglik, ll, 1e-8);
+    fora_traj_result_destroy(r);
+    fora_snapshot_destroy(s);
+}
+
+/* Weeks and quarters: period arithmetic and the counts of the hand-built forum by quarter. */
+static void test_periods(void)
+{
+    /* 2020-01-01 is a Wednesday: its week starts on Monday 2019-12-30 00:00 UTC */
+    int64_t w = fora_traj_period_of(FORA_TRAJ_WEEK, MON[0]);
+    ASSERT_EQ(fora_traj_period_start(FORA_TRAJ_WEEK, w), 1577664000);
+    ASSERT_EQ(fora_traj_period_of(FORA_TRAJ_WEEK, 1577664000 - 1), w - 1);
+    ASSERT_EQ(fora_traj_period_of(FORA_TRAJ_WEEK, 1577664000 + 7 * DAY - 1), w);
+    ASSERT_EQ(fora_traj_period_start(FORA_TRAJ_WEEK, fora_traj_period_of(FORA_TRAJ_WEEK, 0)),
+              -3 * DAY); /* 1970-01-01 was a Thursday */
+    int64_t q = fora_traj_period_of(FORA_TRAJ_QUARTER, MON[4]);
+    ASSERT_EQ(q, 2020 * 4 + 1);
+    ASSERT_EQ(fora_traj_period_start(FORA_TRAJ_QUARTER, q), MON[3]);
+    ASSERT_EQ(fora_traj_period_start(FORA_TRAJ_MONTH, 2020 * 12 + 5), MON[5]);
+    ASSERT_EQ(fora_traj_period_start(FORA_TRAJ_MONTH, 1969 * 12 + 11), -31 * DAY);
+
+    fora_diag_t d = FORA_DIAG_INIT;
+    fora_snapshot_t *s = build();
+    fora_traj_opts_t o;
+    fora_traj_opts_init(&o);
+    o.kmax = 1;
+    o.order = 0;
+    o.period = FORA_TRAJ_QUARTER;
+    fora_traj_result_t *r = NULL;
+    ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
+    ASSERT_EQ(r->nperiods, 2);
+    ASSERT_EQ(r->first_period_start, MON[0]);
+    static const double want[4][2] = {{3, 3}, {1, 14}, {3, 0}, {3, 0}};
+    for (int i = 0; i < 4; i++)
+        for (int t = 0; t < 2; t++) {
+            ASSERT_EQ(r->counts[i * 2 + t], want[i][t]);
+            ASSERT(r->at_risk[i * 2 + t]);
+        }
+    /* e: at risk January 2 .. April 10 (ban): Q1 from Jan 2 (90 of 91 days), Q2 9 of 91 days */
+    ASSERT_NEAR(r->exposure[3 * 2 + 0], 90.0 / 91.0, 1e-12);
+    ASSERT_NEAR(r->exposure[3 * 2 + 1], 9.0 / 91.0, 1e-12);
+    fora_traj_result_destroy(r);
+    o.period = FORA_TRAJ_WEEK;
+    ASSERT_OK(fora_traj_compute(s, &o, &r, &d), &d);
+    /* Monday 2019-12-30 .. the week of Tuesday 2020-06-02: 23 full weeks + 1 */
+    ASSERT_EQ(r->nperiods, 23);
+    double tot = 0;
+    for (size_t k = 0; k < r->nmembers * r->nperiods; k++)
+        tot += r->counts[k];
+    ASSERT_EQ(tot, 27);
+    fora_traj_result_destroy(r);
+    fora_snapshot_destroy(s);
+}
+
+static void test_opts_set(void)
+{
+    fora_diag_t d = FORA_DIAG_INIT;
+    fora_traj_opts_t o;
+    fora_traj_opts_init(&o);
+    ASSERT_OK(fora_traj_opts_set(&o, "period", "week", &d), &d);
+    ASSERT_EQ(o.period, FORA_TRAJ_WEEK);
+    ASSERT_OK(fora_traj_opts_set(&o, "time", "career", &d), &d);
+    ASSERT_EQ(o.time, FORA_TRAJ_CAREER);
+    ASSERT_OK(fora_traj_opts_set(&o, "model", "ziptau", &d), &d);
+    ASSERT_EQ(o.model, FORA_GBTM_ZIPTAU);
+    ASSERT_OK(fora_traj_opts_set(&o, "order", "3", &d), &d);
+    ASSERT_EQ(o.order, 3);
+    ASSERT_EQ(o.norders, 0);
+    ASSERT_OK(fora_traj_opts_set(&o, "order", "3,2,2,1", &d), &d);
+    ASSERT_EQ(o.norders, 4);
+    ASSERT(o.orders[0] == 3 && o.orders[1] == 2 && o.orders[2] == 2 && o.orders[3] == 1);
+    ASSERT_OK(fora_traj_opts_set(&o, "kmax", "8", &d), &d);
+    ASSERT_EQ(o.kmax, 8);
+    ASSERT_OK(fora_traj_opts_set(&o, "starts", "12", &d), &d);
+    ASSERT_EQ(o.starts, 12);
+    ASSERT_OK(fora_traj_opts_set(&o, "min_share", "0.05", &d), &d);
+    ASSERT_NEAR(o.min_share, 0.05, 1e-15);
+    ASSERT_OK(fora_traj_opts_set(&o, "exposure", "false", &d), &d);
+    ASSERT(!o.exposure);
+    ASSERT_OK(fora_traj_opts_set(&o, "zero_order", "2", &d), &d);
+    ASSERT_EQ(o.zero_order, 2);
+    ASSERT_OK(fora_traj_opts_set(&o, "labels", "1=manager,3=vested member", &d), &d);
+    ASSERT_EQ(o.nlabels, 2);
+    ASSERT(o.label_group[0] == 1 && o.label_group[1] == 3);
+    ASSERT_STR_EQ(o.label_text[1], "vested member");
+    static const char *const bad[][2] = {
+        {"period", "day"},     {"time", "lunar"},   {"model", "nb"},       {"order", "4"},
+        {"order", "2,,1"},     {"order", "2,x"},    {"order", ""},         {"kmax", "0"},
+        {"kmax", "21"},        {"starts", "0"},     {"starts", "1e3"},     {"min_share", "1"},
+        {"min_share", "-0.1"}, {"exposure", "yes"}, {"zero_order", "4"},   {"labels", ""},
+        {"labels", "0=x"},     {"labels", "1="},    {"labels", "1=a,1=b"}, {"labels", "2=a;b"},
+        {"labels", "1=a,"},    {"colour", "blue"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        fora_diag_t e = FORA_DIAG_INIT;
+        fora_traj_opts_t t = o;
+        ASSERT_EQ(fora_traj_opts_set(&t, bad[k][0], bad[k][1], &e), FORA_EINVAL);
+        /* the message names the option */
+        if (strcmp(bad[k][0], "colour") != 0 && strstr(e.msg, bad[k][0]) == NULL)
+            FORA_FAIL("message for %s=%s does not name it: %s", bad[k][0], bad[k][1], e.msg);
+        ASSERT_EQ(t.nlabels, o.nlabels); /* a bad list leaves the labels as they were */
+    }
+    /* contradictions are reported by compute, naming the parameter */
+    fora_snapshot_t *s = build();
+    fora_traj_result_t *r = NULL;
+    fora_traj_opts_init(&o);
+    o.norders = 7; /* K = 7 > kmax 6 */
+    ASSERT_EQ(fora_traj_compute(s, &o, &r, &d), FORA_EINVAL);
+    ASSERT(strstr(d.msg, "order") != NULL);
+    fora_traj_opts_init(&o);
+    o.zero_order = 1; /* poisson */
+    fora_diag_clear(&d);
+    ASSERT_EQ(fora_traj_compute(s, &o, &r, &d), FORA_EINVAL);
+    ASSERT(strstr(d.msg, "zero_order") != NULL);
+    fora_snapshot_destroy(s);
+}
+
 static void test_selection(void)
 {
     fora_diag_t d = FORA_DIAG_INIT;
@@ -250,8 +419,11 @@ static void test_bad(void)
     o.kmin = 0;
     expect_einval(s, &o, "kmin");
     fora_traj_opts_init(&o);
-    o.model = FORA_GBTM_ZIPTAU;
+    o.model = (fora_gbtm_model_t)7;
     expect_einval(s, &o, "model");
+    fora_traj_opts_init(&o);
+    o.period = (fora_traj_period_t)9;
+    expect_einval(s, &o, "period");
     fora_traj_opts_init(&o);
     o.min_share = 1;
     expect_einval(s, &o, "min_share");
@@ -274,6 +446,9 @@ int main(void)
     FORA_RUN(test_month_of);
     FORA_RUN(test_trend_closed_forms);
     FORA_RUN(test_calendar);
+    FORA_RUN(test_exposure);
+    FORA_RUN(test_periods);
+    FORA_RUN(test_opts_set);
     FORA_RUN(test_selection);
     FORA_RUN(test_bad);
     return 0;

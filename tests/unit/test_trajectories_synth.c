@@ -14,6 +14,7 @@
 
 #include "fora/synth.h"
 #include "fora/trajectories.h"
+#include "ari.h"
 #include "fora_test.h"
 #include "kp_bundle.h"
 
@@ -21,29 +22,7 @@
 static const char *const GROUPS[NG] = {"lurkers",    "browsers", "interested",
                                        "escalators", "vested",   "managers"};
 
-/* Hubert & Arabie's adjusted Rand index of two labelings a (0..ka-1), b (0..kb-1). */
-static double ari(const int *a, const int *b, size_t n, int ka, int kb)
-{
-    double *tab = calloc((size_t)(ka * kb), sizeof *tab), *ra = calloc((size_t)ka, sizeof *ra),
-           *rb = calloc((size_t)kb, sizeof *rb);
-    for (size_t i = 0; i < n; i++) {
-        tab[a[i] * kb + b[i]] += 1;
-        ra[a[i]] += 1;
-        rb[b[i]] += 1;
-    }
-    double sij = 0, sa = 0, sb = 0;
-    for (int i = 0; i < ka * kb; i++)
-        sij += tab[i] * (tab[i] - 1) / 2;
-    for (int i = 0; i < ka; i++)
-        sa += ra[i] * (ra[i] - 1) / 2;
-    for (int i = 0; i < kb; i++)
-        sb += rb[i] * (rb[i] - 1) / 2;
-    double pairs = (double)n * ((double)n - 1) / 2, exp_ = sa * sb / pairs;
-    free(tab);
-    free(ra);
-    free(rb);
-    return (sij - exp_) / ((sa + sb) / 2 - exp_);
-}
+#define ari fora_test_ari
 
 static void test_ari_known(void)
 {
