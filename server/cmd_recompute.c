@@ -30,7 +30,11 @@ static const char recompute_usage[] =
     "  --staff-labels L  member statuses that count as staff in role validation\n"
     "                    (default administrator,admin,moderator,staff)\n"
     "  --kpp-k N         size of the key-player sets (default 20)\n"
-    "  --repetitions N   random-removal repetitions in the disruption (default 10)\n";
+    "  --repetitions N   random-removal repetitions in the disruption (default 10)\n"
+    "  --traj-period P, --traj-time T, --traj-model M, --traj-zero-order Z,\n"
+    "  --traj-order D[,D...], --traj-kmin K, --traj-kmax K, --traj-starts N,\n"
+    "  --traj-min-share S, --traj-exposure B, --traj-labels G=L,...\n"
+    "                    the trajectories analysis (api-docs/trajectories.md)\n";
 
 /* The terminal bar of one run: its phases (loading, each analysis, storing). */
 typedef struct phase_bar {
@@ -60,21 +64,24 @@ int fora_cmd_recompute(int argc, char **argv)
     fora_diag_t diag = FORA_DIAG_INIT;
     fora_recompute_opts_t ro;
     enum { OPT_FORUM = FORA_OPT_FIRST_OWN, OPT_ALL, OPT_SELF, OPT_NAMED };
-    static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
-                                         {"forum", required_argument, NULL, OPT_FORUM},
-                                         {"all", no_argument, NULL, OPT_ALL},
-                                         {"keep-self-loops", no_argument, NULL, OPT_SELF},
-                                         /* fora_recompute_option_names, '_' spelt '-' */
-                                         {"seed", required_argument, NULL, OPT_NAMED + 0},
-                                         {"only", required_argument, NULL, OPT_NAMED + 1},
-                                         {"from", required_argument, NULL, OPT_NAMED + 2},
-                                         {"to", required_argument, NULL, OPT_NAMED + 3},
-                                         {"reply-rule", required_argument, NULL, OPT_NAMED + 4},
-                                         {"weights", required_argument, NULL, OPT_NAMED + 5},
-                                         {"staff-labels", required_argument, NULL, OPT_NAMED + 6},
-                                         {"kpp-k", required_argument, NULL, OPT_NAMED + 7},
-                                         {"repetitions", required_argument, NULL, OPT_NAMED + 8},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option fixed[] = {FORA_CLI_COMMON_OPTIONS,
+                                          {"forum", required_argument, NULL, OPT_FORUM},
+                                          {"all", no_argument, NULL, OPT_ALL},
+                                          {"keep-self-loops", no_argument, NULL, OPT_SELF}};
+    /* then one option per fora_recompute_option_names entry, '_' spelt '-' */
+    enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]), MAXNAMED = 48 };
+    static struct option opts[NFIXED + MAXNAMED + 1];
+    static char spelt[MAXNAMED][32];
+    int nnamed = 0;
+    memcpy(opts, fixed, sizeof(fixed));
+    for (; fora_recompute_option_names[nnamed] && nnamed < MAXNAMED; nnamed++) {
+        char *o = spelt[nnamed];
+        snprintf(o, sizeof(spelt[0]), "%s", fora_recompute_option_names[nnamed]);
+        for (char *q = o; *q; q++)
+            if (*q == '_') *q = '-';
+        opts[NFIXED + nnamed] = (struct option){o, required_argument, NULL, OPT_NAMED + nnamed};
+    }
+    opts[NFIXED + nnamed] = (struct option){NULL, 0, NULL, 0};
     const char *forums[64];
     int nforums = 0, c, rc = 0;
     bool all = false;
@@ -89,7 +96,7 @@ int fora_cmd_recompute(int argc, char **argv)
         int r = fora_cli_common(&cli, c, recompute_usage);
         if (r < 0) return 0;
         if (r > 0) continue;
-        if (c >= OPT_NAMED && c < OPT_NAMED + 9) {
+        if (c >= OPT_NAMED && c < OPT_NAMED + nnamed) {
             if (fora_recompute_opts_set(&ro, fora_recompute_option_names[c - OPT_NAMED], optarg,
                                         &diag) != FORA_OK)
                 return fora_cli_usage_error("recompute", "%s", diag.msg);

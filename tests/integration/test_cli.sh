@@ -124,6 +124,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 kill -TERM "$pid"
 wait "$pid" || fail "serve did not stop cleanly"
 contains "$(cat "$TMP/serve.log")" '"status":404'
+# every run option is a recompute flag too ('_' spelt '-'), validated and stored in the run
+expect_exit 2 "$fora" recompute --forum beer --traj-model bogus
+contains "$ERR" 'parameter "traj_model"'
+expect_exit 0 "$fora" recompute --quiet --forum beer --only trajectories --traj-period quarter --traj-kmax 3
+[ "$(sql "SELECT (params->'trajectories'->>'period') || (params->'trajectories'->>'kmax') FROM analysis_runs ORDER BY id DESC LIMIT 1")" = quarter3 ] ||
+    fail "traj_period not stored: $(sql "SELECT params FROM analysis_runs ORDER BY id DESC LIMIT 1")"
 # recompute's progress: a bar of phases on a terminal (script(1) gives it one), lines otherwise
 script -qec "$fora recompute --forum beer --only summary" /dev/null >"$TMP/tty.txt" 2>&1 ||
     fail "recompute on a terminal: $(cat "$TMP/tty.txt")"
