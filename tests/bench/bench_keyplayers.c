@@ -10,6 +10,8 @@
  * to 5000 network members, else 500 sampled sources), the composite rank,
  * KPP-Neg with k = 20, the disruption simulation with all seven strategies
  * (10 random repetitions), communities, thread statistics, concentration.
+ * FORA_BENCH_METRICS_ONLY=1 stops after the metrics (to rerun PageRank,
+ * eigenvector etc. quickly; pair with NX_BENCH_ONLY for nx_bench.py).
  * --edges writes the reply graph (network vertex ids, weight) for
  * tests/bench/nx_bench.py.  Built on demand: `make -C build bench_keyplayers`.
  */
@@ -84,6 +86,11 @@ int main(int argc, char **argv)
            c.seconds.effective_size, c.seconds.clustering, c.seconds.communities, t_cent);
 
     fora_netgraph_t ng;
+    if (getenv("FORA_BENCH_METRICS_ONLY")) {
+        fora_centrality_destroy(&c);
+        fora_snapshot_destroy(s);
+        return 0;
+    }
     t = now();
     CHECK(fora_netgraph_build(s, &co.graph, &ng, &d));
     double t_ng = now() - t;
