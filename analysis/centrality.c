@@ -246,6 +246,12 @@ out:
 fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_t *src, int32_t k,
                          double *acc, fora_diag_t *diag)
 {
+    return fora__brandes_paths(a, removed, src, k, acc, NULL, diag);
+}
+
+fora_err_t fora__brandes_paths(const fora__csr_t *a, const bool *removed, const int32_t *src,
+                               int32_t k, double *acc, fora__pathsums_t *ps, fora_diag_t *diag)
+{
     int32_t n = a->n;
     int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
     int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
@@ -291,6 +297,14 @@ fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_
                     delta[v] += sigma[v] * coef;
             }
             if (w != s) acc[w] += delta[w];
+        }
+        if (ps) {
+            for (int32_t j = 1; j < tail; j++) {
+                int32_t v = queue[j];
+                ps->hsum[v] += 1.0 / dist[v];
+                ps->dsum[v] += dist[v];
+                ps->dcnt[v]++;
+            }
         }
         for (int32_t j = 0; j < tail; j++) {
             int32_t w = queue[j];
@@ -654,44 +668,33 @@ static fora_err_t relabel(igraph_vector_int_t *memb, int32_t n, int32_t *nclass,
 }
 
 /*
- * Sampled closeness, closeness_wf and harmonic (see the header): one BFS per
- * sampled source; small components (<= 64 members) exactly.
+ * Sampled closeness, closeness_wf and harmonic (see the header) from the
+ * path sums the betweenness BFS of the k sources src accumulated (the same
+ * sample); small components (<= 64 members) exactly.
  */
 static fora_err_t sampled_paths(const fora__csr_t *a, const igraph_vector_int_t *comp,
-                                const igraph_vector_int_t *csize, int32_t k, double *clo,
-                                double *clo_wf, double *harm, fora_diag_t *diag)
+                                const igraph_vector_int_t *csize, const int32_t *src, int32_t k,
+                                const fora__pathsums_t *ps, double *clo, double *clo_wf,
+                                double *harm, fora_diag_t *diag)
 {
     fora_err_t err = FORA_OK;
     int32_t n = a->n;
     int32_t nc = (int32_t)igraph_vector_int_size(csize);
-    int32_t *src = malloc(sizeof(int32_t) * ((size_t)k + 1));
     int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
     int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
-    double *hsum = calloc((size_t)n + 1, sizeof(double));
-    double *dsum = calloc((size_t)n + 1, sizeof(double));
-    int32_t *dcnt = calloc((size_t)n + 1, sizeof(int32_t));
     bool *is_src = calloc((size_t)n + 1, sizeof(bool));
     int32_t *csrc = calloc((size_t)nc + 1, sizeof(int32_t));
-    if (!src || !dist || !queue || !hsum || !dsum || !dcnt || !is_src || !csrc) {
+    const double *hsum = ps->hsum, *dsum = ps->dsum;
+    const int32_t *dcnt = ps->dcnt;
+    if (!dist || !queue || !is_src || !csrc) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for sampled closeness");
         goto out;
     }
-    if ((err = fora__sample(n, k, src, diag)) != FORA_OK) goto out;
     for (int32_t v = 0; v < n; v++)
         dist[v] = -1;
     for (int32_t i = 0; i < k; i++) {
-        int32_t sv = src[i];
-        is_src[sv] = true;
-        csrc[VECTOR(*comp)[sv]]++;
-        int32_t cnt = fora__bfs(a, sv, NULL, -1, dist, queue);
-        for (int32_t j = 1; j < cnt; j++) {
-            int32_t v = queue[j];
-            hsum[v] += 1.0 / dist[v];
-            dsum[v] += dist[v];
-            dcnt[v]++;
-        }
-        for (int32_t j = 0; j < cnt; j++)
-            dist[queue[j]] = -1;
+        is_src[src[i]] = true;
+        csrc[VECTOR(*comp)[src[i]]]++;
     }
     for (int32_t v = 0; v < n; v++) {
         int32_t others = k - (is_src[v] ? 1 : 0);
@@ -727,12 +730,8 @@ static fora_err_t sampled_paths(const fora__csr_t *a, const igraph_vector_int_t 
         clo_wf[v] = n > 1 ? clo[v] * (double)(cnt - 1) / (double)(n - 1) : 0;
     }
 out:
-    free(src);
     free(dist);
     free(queue);
-    free(hsum);
-    free(dsum);
-    free(dcnt);
     free(is_src);
     free(csrc);
     return err;
@@ -985,27 +984,38 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         int32_t k = opts.samples < n ? opts.samples : n;
         out->samples = k;
         t0 = now();
-        if ((err = fora_betweenness_sampled(&ng.u.graph, k, &vec, diag)) != FORA_OK) goto out;
-        for (int32_t v = 0; v < n; v++)
-            out->betweenness[nm[v]] = VECTOR(vec)[v];
-        out->seconds.betweenness = now() - t0;
-        t0 = now();
+        /*
+         * One sample of k sources for betweenness, closeness and harmonic:
+         * Brandes' BFS from each source also sums 1/d and d for the path
+         * metrics (drawn exactly as fora_betweenness_sampled() draws them).
+         */
+        int32_t *src = malloc(sizeof(int32_t) * ((size_t)k + 1));
+        double *acc = calloc((size_t)n + 1, sizeof(double));
+        fora__pathsums_t ps = {calloc((size_t)n + 1, sizeof(double)),
+                               calloc((size_t)n + 1, sizeof(double)),
+                               calloc((size_t)n + 1, sizeof(int32_t))};
         double *clo = calloc((size_t)n, sizeof(double)), *cwf = calloc((size_t)n, sizeof(double));
         double *har = calloc((size_t)n, sizeof(double));
-        if (!clo || !cwf || !har) {
-            free(clo);
-            free(cwf);
-            free(har);
-            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for closeness");
-            goto out;
-        }
+        if (!src || !acc || !ps.hsum || !ps.dsum || !ps.dcnt || !clo || !cwf || !har)
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for the sampled path metrics");
+        if (!err) err = fora__sample(n, k, src, diag);
+        if (!err) err = fora__brandes_paths(&csr, NULL, src, k, acc, &ps, diag);
+        for (int32_t v = 0; v < n && !err; v++)
+            out->betweenness[nm[v]] = acc[v] * 0.5 * (double)n / (double)k;
+        out->seconds.betweenness = now() - t0;
+        t0 = now();
         /* sizes by component label (csize is sorted to match the relabelled components) */
-        err = sampled_paths(&csr, &memb, &csize, k, clo, cwf, har, diag);
+        if (!err) err = sampled_paths(&csr, &memb, &csize, src, k, &ps, clo, cwf, har, diag);
         for (int32_t v = 0; v < n && err == FORA_OK; v++) {
             out->closeness[nm[v]] = clo[v];
             out->closeness_wf[nm[v]] = cwf[v];
             out->harmonic[nm[v]] = har[v];
         }
+        free(src);
+        free(acc);
+        free(ps.hsum);
+        free(ps.dsum);
+        free(ps.dcnt);
         free(clo);
         free(cwf);
         free(har);

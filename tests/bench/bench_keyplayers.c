@@ -18,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "fora/centrality.h"
 #include "fora/disruption.h"
 #include "fora/forumstats.h"
 #include "fora/keyplayer.h"
+#include "fora/projection.h"
 #include "kp_bundle.h"
 
 static double now(void)
@@ -31,6 +33,13 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static long maxrss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
 }
 
 #define CHECK(expr)                                                                                \
@@ -117,6 +126,17 @@ int main(int argc, char **argv)
     CHECK(fora_thread_stats(s, NULL, &ts, &d));
     CHECK(fora_concentration(s, NULL, 100, &cc, &d));
     double t_stats = now() - t;
+    long rss_before = maxrss_mib();
+    fora_projection_info_t pinfo;
+    int64_t pedges;
+    t = now();
+    CHECK(fora_coparticipation_count(s, &co.graph, FORA_PROJECTION_MAX_THREAD_MEMBERS, &pinfo,
+                                     &pedges, &d));
+    double t_proj = now() - t;
+    printf("co-participation summary (as the recompute stores it) %.3f s: %lld threads used, %lld "
+           "skipped, %lld pairs, %lld edges; peak RSS %ld MiB before it, %ld MiB after\n",
+           t_proj, (long long)pinfo.threads_used, (long long)pinfo.threads_skipped,
+           (long long)pinfo.pairs, (long long)pedges, rss_before, maxrss_mib());
     double total = now() - t_all;
     printf("composite %.3f s; netgraph %.3f s; KPP-Neg k=20 %.3f s (F %.4f -> %.4f, %d swaps, DF "
            "%s); disruption %.3f s (%d steps, max %d removed); communities+threads+"
@@ -132,7 +152,7 @@ int main(int argc, char **argv)
     CHECK(fora_kpp_pos(&ng, &ko, &kpos, &d));
     printf("(KPP-Pos k=20 d=2, not in the total: %.3f s, reach %.4f)\n", now() - t, kpos.objective);
     printf("TOTAL key-player recompute (metrics, composite, KPP-Neg k=20, disruption, "
-           "communities, threads, concentration): %.2f s\n",
+           "communities, threads, concentration, projection): %.2f s\n",
            total);
 
     if (edges) {
