@@ -249,74 +249,76 @@ fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_
     return fora__brandes_paths(a, removed, src, k, acc, NULL, diag);
 }
 
+/* one vertex's Brandes state in one cache line's worth: dist -1 unseen, -2 removed */
+typedef struct {
+    double sigma;
+    double delta;
+    int32_t dist;
+} bnode_t;
+
 fora_err_t fora__brandes_paths(const fora__csr_t *a, const bool *removed, const int32_t *src,
                                int32_t k, double *acc, fora__pathsums_t *ps, fora_diag_t *diag)
 {
     int32_t n = a->n;
-    int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    bnode_t *b = malloc(sizeof(bnode_t) * ((size_t)n + 1));
     int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
-    double *sigma = malloc(sizeof(double) * ((size_t)n + 1));
-    double *delta = malloc(sizeof(double) * ((size_t)n + 1));
-    if (!dist || !queue || !sigma || !delta) {
-        free(dist);
+    if (!b || !queue) {
+        free(b);
         free(queue);
-        free(sigma);
-        free(delta);
         return fora_diag_set(diag, FORA_ENOMEM, "out of memory for betweenness");
     }
     for (int32_t v = 0; v < n; v++) {
-        dist[v] = -1;
-        sigma[v] = 0;
-        delta[v] = 0;
+        b[v].dist = (removed && removed[v]) ? -2 : -1;
+        b[v].sigma = 0;
+        b[v].delta = 0;
     }
     for (int32_t i = 0; i < k; i++) {
         int32_t s = src[i];
-        if (removed && removed[s]) continue;
+        if (b[s].dist == -2) continue;
         int32_t head = 0, tail = 0;
-        dist[s] = 0;
-        sigma[s] = 1;
+        b[s].dist = 0;
+        b[s].sigma = 1;
         queue[tail++] = s;
         while (head < tail) {
             int32_t v = queue[head++];
+            int32_t dn = b[v].dist + 1;
+            double sv = b[v].sigma;
             for (int64_t p = a->off[v]; p < a->off[v + 1]; p++) {
-                int32_t u = a->adj[p];
-                if (removed && removed[u]) continue;
-                if (dist[u] < 0) {
-                    dist[u] = dist[v] + 1;
-                    queue[tail++] = u;
+                bnode_t *u = &b[a->adj[p]];
+                if (u->dist == -1) {
+                    u->dist = dn;
+                    queue[tail++] = a->adj[p];
                 }
-                if (dist[u] == dist[v] + 1) sigma[u] += sigma[v];
+                if (u->dist == dn) u->sigma += sv;
             }
         }
         for (int32_t j = tail - 1; j >= 0; j--) {
             int32_t w = queue[j];
-            double coef = (1.0 + delta[w]) / sigma[w];
+            int32_t dp = b[w].dist - 1;
+            double coef = (1.0 + b[w].delta) / b[w].sigma;
             for (int64_t p = a->off[w]; p < a->off[w + 1]; p++) {
-                int32_t v = a->adj[p];
-                if (dist[v] >= 0 && dist[v] == dist[w] - 1 && !(removed && removed[v]))
-                    delta[v] += sigma[v] * coef;
+                bnode_t *v = &b[a->adj[p]];
+                if (v->dist == dp && dp >= 0) v->delta += v->sigma * coef;
             }
-            if (w != s) acc[w] += delta[w];
+            if (w != s) acc[w] += b[w].delta;
         }
         if (ps) {
             for (int32_t j = 1; j < tail; j++) {
                 int32_t v = queue[j];
-                ps->hsum[v] += 1.0 / dist[v];
-                ps->dsum[v] += dist[v];
+                ps->hsum[v] += 1.0 / b[v].dist;
+                ps->dsum[v] += b[v].dist;
                 ps->dcnt[v]++;
             }
         }
         for (int32_t j = 0; j < tail; j++) {
-            int32_t w = queue[j];
-            dist[w] = -1;
-            sigma[w] = 0;
-            delta[w] = 0;
+            bnode_t *w = &b[queue[j]];
+            w->dist = -1;
+            w->sigma = 0;
+            w->delta = 0;
         }
     }
-    free(dist);
+    free(b);
     free(queue);
-    free(sigma);
-    free(delta);
     return FORA_OK;
 }
 
