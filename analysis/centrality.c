@@ -246,63 +246,79 @@ out:
 fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_t *src, int32_t k,
                          double *acc, fora_diag_t *diag)
 {
+    return fora__brandes_paths(a, removed, src, k, acc, NULL, diag);
+}
+
+/* one vertex's Brandes state in one cache line's worth: dist -1 unseen, -2 removed */
+typedef struct {
+    double sigma;
+    double delta;
+    int32_t dist;
+} bnode_t;
+
+fora_err_t fora__brandes_paths(const fora__csr_t *a, const bool *removed, const int32_t *src,
+                               int32_t k, double *acc, fora__pathsums_t *ps, fora_diag_t *diag)
+{
     int32_t n = a->n;
-    int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    bnode_t *b = malloc(sizeof(bnode_t) * ((size_t)n + 1));
     int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
-    double *sigma = malloc(sizeof(double) * ((size_t)n + 1));
-    double *delta = malloc(sizeof(double) * ((size_t)n + 1));
-    if (!dist || !queue || !sigma || !delta) {
-        free(dist);
+    if (!b || !queue) {
+        free(b);
         free(queue);
-        free(sigma);
-        free(delta);
         return fora_diag_set(diag, FORA_ENOMEM, "out of memory for betweenness");
     }
     for (int32_t v = 0; v < n; v++) {
-        dist[v] = -1;
-        sigma[v] = 0;
-        delta[v] = 0;
+        b[v].dist = (removed && removed[v]) ? -2 : -1;
+        b[v].sigma = 0;
+        b[v].delta = 0;
     }
     for (int32_t i = 0; i < k; i++) {
         int32_t s = src[i];
-        if (removed && removed[s]) continue;
+        if (b[s].dist == -2) continue;
         int32_t head = 0, tail = 0;
-        dist[s] = 0;
-        sigma[s] = 1;
+        b[s].dist = 0;
+        b[s].sigma = 1;
         queue[tail++] = s;
         while (head < tail) {
             int32_t v = queue[head++];
+            int32_t dn = b[v].dist + 1;
+            double sv = b[v].sigma;
             for (int64_t p = a->off[v]; p < a->off[v + 1]; p++) {
-                int32_t u = a->adj[p];
-                if (removed && removed[u]) continue;
-                if (dist[u] < 0) {
-                    dist[u] = dist[v] + 1;
-                    queue[tail++] = u;
+                bnode_t *u = &b[a->adj[p]];
+                if (u->dist == -1) {
+                    u->dist = dn;
+                    queue[tail++] = a->adj[p];
                 }
-                if (dist[u] == dist[v] + 1) sigma[u] += sigma[v];
+                if (u->dist == dn) u->sigma += sv;
             }
         }
         for (int32_t j = tail - 1; j >= 0; j--) {
             int32_t w = queue[j];
-            double coef = (1.0 + delta[w]) / sigma[w];
+            int32_t dp = b[w].dist - 1;
+            double coef = (1.0 + b[w].delta) / b[w].sigma;
             for (int64_t p = a->off[w]; p < a->off[w + 1]; p++) {
-                int32_t v = a->adj[p];
-                if (dist[v] >= 0 && dist[v] == dist[w] - 1 && !(removed && removed[v]))
-                    delta[v] += sigma[v] * coef;
+                bnode_t *v = &b[a->adj[p]];
+                if (v->dist == dp && dp >= 0) v->delta += v->sigma * coef;
             }
-            if (w != s) acc[w] += delta[w];
+            if (w != s) acc[w] += b[w].delta;
+        }
+        if (ps) {
+            for (int32_t j = 1; j < tail; j++) {
+                int32_t v = queue[j];
+                ps->hsum[v] += 1.0 / b[v].dist;
+                ps->dsum[v] += b[v].dist;
+                ps->dcnt[v]++;
+            }
         }
         for (int32_t j = 0; j < tail; j++) {
-            int32_t w = queue[j];
-            dist[w] = -1;
-            sigma[w] = 0;
-            delta[w] = 0;
+            bnode_t *w = &b[queue[j]];
+            w->dist = -1;
+            w->sigma = 0;
+            w->delta = 0;
         }
     }
-    free(dist);
+    free(b);
     free(queue);
-    free(sigma);
-    free(delta);
     return FORA_OK;
 }
 
@@ -504,9 +520,17 @@ static fora_err_t brokerage(const fora__csr_t *a, double *con, double *es, fora_
  * Weighted PageRank of the directed graph g by power iteration on its
  * in-adjacency: x' = (1-d)/n + d (D/n + sum_{u->v} x_u w_uv / s_u), with
  * D the rank on dangling members (no out-weight) spread uniformly, the
- * teleport NetworkX and igraph's PRPACK use.  Stops when the L1 change is
- * below 1e-15 (at most 100000 iterations: *converged says whether it got
- * there).  O(iterations (n + m)); about 230 iterations at d = 0.85.
+ * teleport NetworkX and igraph's PRPACK use.
+ * Stopping rule: the L1 change of one plain power step is below 1e-15.  The
+ * step map G is a d-contraction in L1 on the simplex, so whatever the
+ * iterate came from, ||x' - x*||_1 <= d/(1-d) * 1e-15 (< 5.7e-15 at 0.85).
+ * Acceleration (Haveliwala & Kamvar's power extrapolation for the
+ * eigenvalues +-d of closed and 2-periodic classes): when the change fell
+ * by less than half in the last step, every 10th step replaces x_k by
+ * (x_k - d^2 x_{k-2}) / (1 - d^2), clipped at 0 and renormalised; the stopping
+ * test is still a plain power step, so the bound above holds.
+ * At most 100000 steps (*converged says whether the rule was met).
+ * O(iterations (n + m)).
  */
 static fora_err_t pagerank_power(const igraph_t *g, const igraph_vector_t *w, double d, double *x,
                                  bool *converged, fora_diag_t *diag)
@@ -518,10 +542,13 @@ static fora_err_t pagerank_power(const igraph_t *g, const igraph_vector_t *w, do
     double *coef = malloc(sizeof(double) * ((size_t)m + 1));
     double *sout = calloc((size_t)n + 1, sizeof(double));
     double *nx = malloc(sizeof(double) * ((size_t)n + 1));
+    double *x1 = malloc(sizeof(double) * ((size_t)n + 1));
+    double *x2 = malloc(sizeof(double) * ((size_t)n + 1));
+    int32_t *dl = malloc(sizeof(int32_t) * ((size_t)n + 1));
     int64_t *pos = malloc(sizeof(int64_t) * ((size_t)n + 1));
     fora_err_t err = FORA_OK;
     *converged = false;
-    if (!off || !src || !coef || !sout || !nx || !pos) {
+    if (!off || !src || !coef || !sout || !nx || !x1 || !x2 || !dl || !pos) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for pagerank");
         goto out;
     }
@@ -537,30 +564,47 @@ static fora_err_t pagerank_power(const igraph_t *g, const igraph_vector_t *w, do
         src[pos[b]] = a;
         coef[pos[b]++] = VECTOR(*w)[e] / sout[a];
     }
-    for (int32_t v = 0; v < n; v++)
-        x[v] = 1.0 / n;
+    int32_t nd = 0;
+    for (int32_t v = 0; v < n; v++) {
+        x[v] = x1[v] = x2[v] = 1.0 / n;
+        if (!(sout[v] > 0)) dl[nd++] = v;
+    }
+    double prev = 1;
     for (int it = 0; it < 100000; it++) {
         double dangling = 0;
-        for (int32_t v = 0; v < n; v++)
-            if (!(sout[v] > 0)) dangling += x[v];
-        double base = (1.0 - d) / n + d * dangling / n, diff = 0;
+        for (int32_t i = 0; i < nd; i++)
+            dangling += x[dl[i]];
+        double base = (1.0 - d) / n + d * dangling / n, diff = 0, sum = 0;
         for (int32_t v = 0; v < n; v++) {
             double acc = 0;
             for (int64_t p = off[v]; p < off[v + 1]; p++)
                 acc += x[src[p]] * coef[p];
             nx[v] = base + d * acc;
-        }
-        double sum = 0;
-        for (int32_t v = 0; v < n; v++)
             sum += nx[v];
+        }
+        double inv = 1.0 / sum; /* guards against drift; the sum is 1 up to rounding */
         for (int32_t v = 0; v < n; v++) {
-            nx[v] /= sum; /* guards against drift; the sum is 1 up to rounding */
-            diff += fabs(nx[v] - x[v]);
-            x[v] = nx[v];
+            double y = nx[v] * inv;
+            diff += fabs(y - x[v]);
+            x2[v] = x1[v];
+            x1[v] = x[v];
+            x[v] = y;
         }
         if (diff < 1e-15) {
             *converged = true;
             break;
+        }
+        double ratio = diff / prev;
+        prev = diff;
+        if (it >= 2 && (it + 1) % 10 == 0 && ratio > 0.5) {
+            double c = d * d, s = 0;
+            for (int32_t v = 0; v < n; v++) {
+                double y = (x[v] - c * x2[v]) / (1.0 - c);
+                x[v] = y > 0 ? y : 0;
+                s += x[v];
+            }
+            for (int32_t v = 0; v < n; v++)
+                x[v] /= s;
         }
     }
 out:
@@ -569,6 +613,9 @@ out:
     free(coef);
     free(sout);
     free(nx);
+    free(x1);
+    free(x2);
+    free(dl);
     free(pos);
     return err;
 }
@@ -623,44 +670,33 @@ static fora_err_t relabel(igraph_vector_int_t *memb, int32_t n, int32_t *nclass,
 }
 
 /*
- * Sampled closeness, closeness_wf and harmonic (see the header): one BFS per
- * sampled source; small components (<= 64 members) exactly.
+ * Sampled closeness, closeness_wf and harmonic (see the header) from the
+ * path sums the betweenness BFS of the k sources src accumulated (the same
+ * sample); small components (<= 64 members) exactly.
  */
 static fora_err_t sampled_paths(const fora__csr_t *a, const igraph_vector_int_t *comp,
-                                const igraph_vector_int_t *csize, int32_t k, double *clo,
-                                double *clo_wf, double *harm, fora_diag_t *diag)
+                                const igraph_vector_int_t *csize, const int32_t *src, int32_t k,
+                                const fora__pathsums_t *ps, double *clo, double *clo_wf,
+                                double *harm, fora_diag_t *diag)
 {
     fora_err_t err = FORA_OK;
     int32_t n = a->n;
     int32_t nc = (int32_t)igraph_vector_int_size(csize);
-    int32_t *src = malloc(sizeof(int32_t) * ((size_t)k + 1));
     int32_t *dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
     int32_t *queue = malloc(sizeof(int32_t) * ((size_t)n + 1));
-    double *hsum = calloc((size_t)n + 1, sizeof(double));
-    double *dsum = calloc((size_t)n + 1, sizeof(double));
-    int32_t *dcnt = calloc((size_t)n + 1, sizeof(int32_t));
     bool *is_src = calloc((size_t)n + 1, sizeof(bool));
     int32_t *csrc = calloc((size_t)nc + 1, sizeof(int32_t));
-    if (!src || !dist || !queue || !hsum || !dsum || !dcnt || !is_src || !csrc) {
+    const double *hsum = ps->hsum, *dsum = ps->dsum;
+    const int32_t *dcnt = ps->dcnt;
+    if (!dist || !queue || !is_src || !csrc) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for sampled closeness");
         goto out;
     }
-    if ((err = fora__sample(n, k, src, diag)) != FORA_OK) goto out;
     for (int32_t v = 0; v < n; v++)
         dist[v] = -1;
     for (int32_t i = 0; i < k; i++) {
-        int32_t sv = src[i];
-        is_src[sv] = true;
-        csrc[VECTOR(*comp)[sv]]++;
-        int32_t cnt = fora__bfs(a, sv, NULL, -1, dist, queue);
-        for (int32_t j = 1; j < cnt; j++) {
-            int32_t v = queue[j];
-            hsum[v] += 1.0 / dist[v];
-            dsum[v] += dist[v];
-            dcnt[v]++;
-        }
-        for (int32_t j = 0; j < cnt; j++)
-            dist[queue[j]] = -1;
+        is_src[src[i]] = true;
+        csrc[VECTOR(*comp)[src[i]]]++;
     }
     for (int32_t v = 0; v < n; v++) {
         int32_t others = k - (is_src[v] ? 1 : 0);
@@ -696,15 +732,78 @@ static fora_err_t sampled_paths(const fora__csr_t *a, const igraph_vector_int_t 
         clo_wf[v] = n > 1 ? clo[v] * (double)(cnt - 1) / (double)(n - 1) : 0;
     }
 out:
-    free(src);
     free(dist);
     free(queue);
-    free(hsum);
-    free(dsum);
-    free(dcnt);
     free(is_src);
     free(csrc);
     return err;
+}
+
+/* y = W x on the weighted undirected adjacency (ARPACK's operator) */
+static igraph_error_t adj_matvec(igraph_real_t *to, const igraph_real_t *from, int n, void *extra)
+{
+    const fora__csr_t *a = extra;
+    for (int32_t v = 0; v < n; v++) {
+        double acc = 0;
+        for (int64_t p = a->off[v]; p < a->off[v + 1]; p++)
+            acc += a->w[p] * from[a->adj[p]];
+        to[v] = acc;
+    }
+    return IGRAPH_SUCCESS;
+}
+
+/*
+ * Leading eigenvector of the weighted adjacency a by ARPACK's implicitly
+ * restarted Lanczos (igraph_arpack_rssolve, "LA", nev 1), started from the
+ * strengths as igraph_eigenvector_centrality() does, on our adjacency
+ * instead of igraph's (whose per-call setup cost more than the solve), with
+ * tolerance 1e-13: stops when ||W x - lambda x|| <= 1e-13 |lambda| (ARPACK's
+ * Ritz residual).  res gets x scaled so its entry of largest modulus is 1.
+ * Returns igraph's error code (ENOMEM, or an ARPACK failure).
+ * O(restarts * ncv * (n + m)); about 20-30 products on the bench graphs.
+ */
+static igraph_error_t eigenvector_arpack(const fora__csr_t *a, igraph_vector_t *res)
+{
+    int32_t n = a->n;
+    igraph_arpack_options_t ao;
+    igraph_matrix_t vecs;
+    igraph_vector_t vals;
+    igraph_error_t ie;
+    igraph_arpack_options_init(&ao);
+    ao.n = n;
+    ao.nev = 1;
+    ao.which[0] = 'L';
+    ao.which[1] = 'A';
+    ao.start = 1;
+    ao.tol = 1e-13;
+    ao.mxiter = 3000;
+    if ((ie = igraph_matrix_init(&vecs, n, 1)) != IGRAPH_SUCCESS) return ie;
+    if ((ie = igraph_vector_init(&vals, 1)) != IGRAPH_SUCCESS) {
+        igraph_matrix_destroy(&vecs);
+        return ie;
+    }
+    for (int32_t v = 0; v < n; v++) {
+        double st = 0;
+        for (int64_t p = a->off[v]; p < a->off[v + 1]; p++)
+            st += a->w[p];
+        MATRIX(vecs, v, 0) = st;
+    }
+    ie = igraph_arpack_rssolve(adj_matvec, (void *)a, &ao, NULL, &vals, &vecs);
+    if (ie == IGRAPH_SUCCESS) ie = igraph_vector_resize(res, n);
+    if (ie == IGRAPH_SUCCESS) {
+        double mx = 0, piv = 1;
+        for (int32_t v = 0; v < n; v++)
+            if (fabs(MATRIX(vecs, v, 0)) > mx) {
+                mx = fabs(MATRIX(vecs, v, 0));
+                piv = MATRIX(vecs, v, 0);
+            }
+        if (!(mx > 0)) piv = 1;
+        for (int32_t v = 0; v < n; v++)
+            VECTOR(*res)[v] = MATRIX(vecs, v, 0) / piv;
+    }
+    igraph_vector_destroy(&vals);
+    igraph_matrix_destroy(&vecs);
+    return ie;
 }
 
 static double now(void)
@@ -815,7 +914,7 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     out->seconds.graphs = now() - t0;
     t0 = now();
     {
-        /* power iteration (7x faster than PRPACK here); PRPACK if it does not converge */
+        /* power iteration (faster than PRPACK here); PRPACK if it does not converge */
         double *pr = malloc(sizeof(double) * ((size_t)n + 1));
         bool conv = false;
         if (!pr) {
@@ -887,27 +986,38 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
         int32_t k = opts.samples < n ? opts.samples : n;
         out->samples = k;
         t0 = now();
-        if ((err = fora_betweenness_sampled(&ng.u.graph, k, &vec, diag)) != FORA_OK) goto out;
-        for (int32_t v = 0; v < n; v++)
-            out->betweenness[nm[v]] = VECTOR(vec)[v];
-        out->seconds.betweenness = now() - t0;
-        t0 = now();
+        /*
+         * One sample of k sources for betweenness, closeness and harmonic:
+         * Brandes' BFS from each source also sums 1/d and d for the path
+         * metrics (drawn exactly as fora_betweenness_sampled() draws them).
+         */
+        int32_t *src = malloc(sizeof(int32_t) * ((size_t)k + 1));
+        double *acc = calloc((size_t)n + 1, sizeof(double));
+        fora__pathsums_t ps = {calloc((size_t)n + 1, sizeof(double)),
+                               calloc((size_t)n + 1, sizeof(double)),
+                               calloc((size_t)n + 1, sizeof(int32_t))};
         double *clo = calloc((size_t)n, sizeof(double)), *cwf = calloc((size_t)n, sizeof(double));
         double *har = calloc((size_t)n, sizeof(double));
-        if (!clo || !cwf || !har) {
-            free(clo);
-            free(cwf);
-            free(har);
-            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for closeness");
-            goto out;
-        }
+        if (!src || !acc || !ps.hsum || !ps.dsum || !ps.dcnt || !clo || !cwf || !har)
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for the sampled path metrics");
+        if (!err) err = fora__sample(n, k, src, diag);
+        if (!err) err = fora__brandes_paths(&csr, NULL, src, k, acc, &ps, diag);
+        for (int32_t v = 0; v < n && !err; v++)
+            out->betweenness[nm[v]] = acc[v] * 0.5 * (double)n / (double)k;
+        out->seconds.betweenness = now() - t0;
+        t0 = now();
         /* sizes by component label (csize is sorted to match the relabelled components) */
-        err = sampled_paths(&csr, &memb, &csize, k, clo, cwf, har, diag);
+        if (!err) err = sampled_paths(&csr, &memb, &csize, src, k, &ps, clo, cwf, har, diag);
         for (int32_t v = 0; v < n && err == FORA_OK; v++) {
             out->closeness[nm[v]] = clo[v];
             out->closeness_wf[nm[v]] = cwf[v];
             out->harmonic[nm[v]] = har[v];
         }
+        free(src);
+        free(acc);
+        free(ps.hsum);
+        free(ps.dsum);
+        free(ps.dcnt);
         free(clo);
         free(cwf);
         free(har);
@@ -926,11 +1036,7 @@ fora_err_t fora_centrality_compute(const fora_snapshot_t *s, const fora_centrali
     t0 = now();
     out->eigenvector_converged = true;
     if (out->n_uedges > 0) {
-        igraph_real_t value;
-        igraph_arpack_options_t ao;
-        igraph_arpack_options_init(&ao);
-        igraph_error_t ie = igraph_eigenvector_centrality(&ng.u.graph, &vec, &value, false, true,
-                                                          &ng.u.weight, &ao);
+        igraph_error_t ie = eigenvector_arpack(&csr, &vec);
         if (ie == IGRAPH_ENOMEM) {
             err = fora_err_from_igraph(ie, diag, "eigenvector centrality");
             goto out;

@@ -263,7 +263,7 @@ static fora_err_t order_recomputed(const fora_netgraph_t *g, const fora__csr_t *
         goto out;
     }
     int32_t every = o->recompute_every;
-    if (every <= 0) every = max_removed / 20 + (max_removed % 20 != 0);
+    if (every <= 0) every = max_removed / 10 + (max_removed % 10 != 0);
     if (every < 1) every = 1;
     /* the first batch uses the run's betweenness (same sample as the metrics) */
     for (int32_t v = 0; v < n; v++)

@@ -650,7 +650,7 @@ fora_err_t fora_kpp_pos(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora
     fora_err_t err = FORA_OK;
     fora_kpp_opts_t opts;
     fora__csr_t csr = {0};
-    double *best = NULL, *bound = NULL, *deg = NULL;
+    double *best = NULL, *bound = NULL, *deg = NULL, *excl = NULL;
     int32_t *dist = NULL, *queue = NULL, *cand = NULL, *set = NULL;
     uint64_t *prio = NULL;
     bool *taken = NULL;
@@ -676,6 +676,7 @@ fora_err_t fora_kpp_pos(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora
     int32_t C = (opts.candidates == 0 || opts.candidates > n) ? n : opts.candidates;
     if (C < k) C = k;
     best = calloc((size_t)n + 1, sizeof(double));
+    excl = calloc((size_t)n + 1, sizeof(double));
     bound = malloc(sizeof(double) * ((size_t)n + 1));
     deg = malloc(sizeof(double) * ((size_t)n + 1));
     dist = malloc(sizeof(int32_t) * ((size_t)n + 1));
@@ -684,7 +685,8 @@ fora_err_t fora_kpp_pos(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora
     set = calloc((size_t)k + 1, sizeof(int32_t));
     prio = malloc(sizeof(uint64_t) * ((size_t)n + 1));
     taken = calloc((size_t)n + 1, sizeof(bool));
-    if (!best || !bound || !deg || !dist || !queue || !cand || !set || !prio || !taken) goto oom;
+    if (!best || !excl || !bound || !deg || !dist || !queue || !cand || !set || !prio || !taken)
+        goto oom;
     for (int32_t v = 0; v < n; v++) {
         dist[v] = -1;
         deg[v] = (double)(csr.off[v + 1] - csr.off[v]);
@@ -744,12 +746,25 @@ fora_err_t fora_kpp_pos(const fora_netgraph_t *g, const fora_kpp_opts_t *o, fora
                 }
             }
             for (int32_t i = 0; i < k; i++) {
+                /*
+                 * best over the set without position i, once per i; each swap is
+                 * then one BFS.  max() is exact and the sum runs over v in the
+                 * same order, so val is bit for bit pos_eval() of the swapped set.
+                 */
+                for (int32_t v = 0; v < n; v++)
+                    excl[v] = 0;
+                for (int32_t q = 0; q < k; q++)
+                    if (q != i) pos_apply(&csr, set[q], D, dw, excl, dist, queue);
                 for (int32_t j = 0; j < np; j++) {
                     int32_t v = cand[pool[j]];
                     if (taken[v]) continue;
                     int32_t u = set[i];
                     set[i] = v;
-                    double val = pos_eval(&csr, set, k, D, dw, best, dist, queue);
+                    memcpy(best, excl, sizeof(double) * (size_t)n);
+                    pos_apply(&csr, v, D, dw, best, dist, queue);
+                    double val = 0;
+                    for (int32_t x = 0; x < n; x++)
+                        val += best[x];
                     if (val > cur + 1e-9) {
                         cur = val;
                         taken[u] = false;
@@ -773,6 +788,7 @@ oom:
 out:
     fora__csr_destroy(&csr);
     free(best);
+    free(excl);
     free(bound);
     free(deg);
     free(dist);

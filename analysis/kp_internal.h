@@ -47,6 +47,17 @@ fora_err_t fora__sample(int32_t n, int32_t k, int32_t *out, fora_diag_t *diag);
 fora_err_t fora__brandes(const fora__csr_t *a, const bool *removed, const int32_t *src, int32_t k,
                          double *acc, fora_diag_t *diag);
 
+/* per-target sums over the sources of a Brandes pass: 1/d, d and how many sources reached it */
+typedef struct fora__pathsums {
+    double *hsum;
+    double *dsum;
+    int32_t *dcnt;
+} fora__pathsums_t;
+
+/* fora__brandes() that also adds into *ps (NULL: nothing) for every vertex reached. */
+fora_err_t fora__brandes_paths(const fora__csr_t *a, const bool *removed, const int32_t *src,
+                               int32_t k, double *acc, fora__pathsums_t *ps, fora_diag_t *diag);
+
 /* union-find with sizes */
 static inline int32_t fora__uf_find(int32_t *parent, int32_t x)
 {

@@ -142,3 +142,96 @@ out:
     free(parts);
     return err;
 }
+
+fora_err_t fora_coparticipation_count(const fora_snapshot_t *s, const fora_graph_opts_t *o,
+                                      int32_t max_thread_members, fora_projection_info_t *info,
+                                      int64_t *edges, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    fora_projection_info_t inf = {0, 0, 0};
+    uint64_t *keys = NULL, *tmp = NULL;
+    int64_t *moff = NULL, *mpos = NULL;
+    size_t *mthr = NULL, *tend = NULL;
+    int32_t *mark = NULL;
+    int32_t M = s->members.n;
+    *edges = 0;
+    if (max_thread_members < 2)
+        return fora_diag_set(diag, FORA_EINVAL, "max_thread_members must be at least 2, not %d",
+                             max_thread_members);
+    int64_t from = o ? o->from : FORA_TIME_NONE, to = o ? o->to : FORA_TIME_NONE;
+    int32_t lo, hi;
+    fora_snapshot_post_window(s, from, to, &lo, &hi);
+    size_t np = (size_t)(hi - lo), q = 0;
+    keys = malloc(sizeof(uint64_t) * (np + 1));
+    tmp = malloc(sizeof(uint64_t) * (np + 1));
+    moff = calloc((size_t)M + 2, sizeof(int64_t));
+    mark = malloc(sizeof(int32_t) * ((size_t)M + 1));
+    if (!keys || !tmp || !moff || !mark) goto oom;
+    for (int32_t p = lo; p < hi; p++) {
+        int32_t a = s->posts.author[p];
+        if (a < 0) continue;
+        keys[q++] = ((uint64_t)(uint32_t)s->posts.thread[p] << 32) | (uint32_t)a;
+    }
+    fora_radix_sort_u64(keys, NULL, q, tmp, NULL);
+    free(tmp);
+    tmp = NULL;
+    size_t nd = 0;
+    for (size_t i = 0; i < q; i++)
+        if (i == 0 || keys[i] != keys[i - 1]) keys[nd++] = keys[i];
+    /* tend[i]: end of the thread group of key i (0 for threads not used) */
+    tend = calloc(nd + 1, sizeof(size_t));
+    if (!tend) goto oom;
+    for (size_t i = 0; i < nd;) {
+        size_t j = i;
+        while (j < nd && (keys[j] >> 32) == (keys[i] >> 32))
+            j++;
+        int64_t k = (int64_t)(j - i);
+        if (k >= 2 && k <= max_thread_members) {
+            inf.threads_used++;
+            inf.pairs += k * (k - 1) / 2;
+            for (size_t x = i; x < j; x++) {
+                tend[x] = j;
+                moff[(uint32_t)keys[x] + 1]++;
+            }
+        } else if (k > max_thread_members) {
+            inf.threads_skipped++;
+        }
+        i = j;
+    }
+    /* member -> its positions in used threads */
+    for (int32_t a = 0; a < M; a++)
+        moff[a + 1] += moff[a];
+    mpos = malloc(sizeof(int64_t) * ((size_t)M + 1));
+    mthr = malloc(sizeof(size_t) * ((size_t)moff[M] + 1));
+    if (!mpos || !mthr) goto oom;
+    memcpy(mpos, moff, sizeof(int64_t) * (size_t)M);
+    for (size_t x = 0; x < nd; x++)
+        if (tend[x]) mthr[mpos[(uint32_t)keys[x]]++] = x;
+    /* distinct partners b > a of each a; members within a thread are ascending */
+    for (int32_t a = 0; a < M; a++)
+        mark[a] = -1;
+    int64_t ne = 0;
+    for (int32_t a = 0; a < M; a++)
+        for (int64_t t = moff[a]; t < moff[a + 1]; t++)
+            for (size_t y = mthr[t] + 1; y < tend[mthr[t]]; y++) {
+                int32_t b = (int32_t)(uint32_t)keys[y];
+                if (mark[b] != a) {
+                    mark[b] = a;
+                    ne++;
+                }
+            }
+    *edges = ne;
+    if (info) *info = inf;
+    goto out;
+oom:
+    err = fora_diag_set(diag, FORA_ENOMEM, "out of memory counting the co-participation pairs");
+out:
+    free(keys);
+    free(tmp);
+    free(moff);
+    free(mpos);
+    free(mthr);
+    free(tend);
+    free(mark);
+    return err;
+}

@@ -97,7 +97,6 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
     fora_kpp_opts_t ko = o->kp.kpp;
     fora_disruption_opts_t dopt = o->kp.disruption;
     bool *staff = NULL;
-    fora_wgraph_t proj;
     fora_err_t err;
 
     centrality_opts(o, &co);
@@ -121,11 +120,10 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
     if ((err = fora_thread_stats(s, &o->graph, &st->ts, diag)) != FORA_OK) goto out;
     if ((err = fora_concentration(s, &o->graph, o->kp.lorenz_points, &st->conc, diag)) != FORA_OK)
         goto out;
-    if ((err = fora_graph_coparticipation(s, &o->graph, o->kp.max_thread_members, &proj, &st->proj,
-                                          diag)) != FORA_OK)
+    /* only the summary is reported: count it without building the ~10 M edge graph */
+    if ((err = fora_coparticipation_count(s, &o->graph, o->kp.max_thread_members, &st->proj,
+                                          &st->proj_edges, diag)) != FORA_OK)
         goto out;
-    st->proj_edges = (int64_t)igraph_ecount(&proj.graph);
-    fora_wgraph_destroy(&proj);
 
 out:
     free(staff);

@@ -31,8 +31,11 @@
  * pagerank               R      directed    replies           sums to 1 over the network;
  *                                                             damping 0.85; dangling members
  *                                                             teleport uniformly (power
- *                                                             iteration to an L1 change
- *                                                             < 1e-15; PRPACK if it fails)
+ *                                                             iteration with power
+ *                                                             extrapolation to an L1 change
+ *                                                             < 1e-15 of a plain step: L1
+ *                                                             error <= d/(1-d) 1e-15;
+ *                                                             PRPACK if it fails)
  * betweenness            U      undirected  none (hops)       raw: each unordered pair once;
  *                                                             betweenness_norm = raw /
  *                                                             ((n-1)(n-2)/2), n = n_network
@@ -43,7 +46,9 @@
  * harmonic               U      undirected  none (hops)       sum over j != i of 1/d(i,j),
  *                                                             divided by n-1
  * eigenvector            U      undirected  replies           max 1 over the network (igraph
- *                                                             scale=true); 0 outside the
+ *                                                             scale=true; ARPACK Lanczos to
+ *                                                             a residual <= 1e-13 lambda);
+ *                                                             0 outside the
  *                                                             component of the leading eigenvector
  * coreness               U      undirected  none              k-core number
  * constraint             U      undirected  replies           Burt's aggregate constraint; NAN
@@ -70,9 +75,11 @@
  *    value (Hoeffding's inequality, which holds for sampling without
  *    replacement, on the per-source dependency delta_s(v)/(n-2) in [0,1],
  *    with a union bound over the n members).
- *  - harmonic: the mean of 1/d(s,i) over the sampled sources s != i (one
- *    BFS per source); same Hoeffding bound harmonic_error with k-1 samples.
- *  - closeness: r is exact (component sizes); the mean distance to the
+ *  - harmonic: the mean of 1/d(s,i) over the sampled sources s != i (the
+ *    same k sources and BFS as betweenness); same Hoeffding bound
+ *    harmonic_error with k-1 samples.
+ *  - closeness (same sources): r is exact (component sizes); the mean
+ *    distance to the
  *    component is estimated by the mean over sampled sources in i's
  *    component (a ratio estimator: consistent, no bound reported; members
  *    whose component holds no sampled source keep an exact BFS value when

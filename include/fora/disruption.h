@@ -29,7 +29,7 @@
  *   betweenness_recomputed
  *                     the betweenness of the remaining graph is recomputed
  *                     after every `recompute_every` removals (0: every
- *                     max(1, ceil(max_removed / 20))), exactly when n - r <=
+ *                     max(1, ceil(max_removed / 10))), exactly when n - r <=
  *                     exact_max, else from recompute_samples sources drawn
  *                     among the remaining members (scaled by (n - r)/k), and
  *                     the next members are taken in that order (ties by

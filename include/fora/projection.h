@@ -44,4 +44,16 @@ fora_err_t fora_graph_coparticipation(const fora_snapshot_t *s, const fora_graph
                                       fora_projection_info_t *info,
                                       fora_diag_t *diag) FORA_MUST_CHECK;
 
+/*
+ * The summary of the same projection without building it: *info and
+ * *edges (distinct member pairs, == igraph_ecount() of the graph
+ * fora_graph_coparticipation() builds).  For the recompute, which reports
+ * only these: the graph of a 100 k member / 1 M post forum has ~10 M edges
+ * and took ~730 MiB to build.  Memory O(M + P); time O(M + P log P + Q),
+ * Q = sum over used threads of n(n-1).  EINVAL, ENOMEM as above.
+ */
+fora_err_t fora_coparticipation_count(const fora_snapshot_t *s, const fora_graph_opts_t *o,
+                                      int32_t max_thread_members, fora_projection_info_t *info,
+                                      int64_t *edges, fora_diag_t *diag) FORA_MUST_CHECK;
+
 #endif /* FORA_PROJECTION_H */

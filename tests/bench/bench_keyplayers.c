@@ -10,18 +10,22 @@
  * to 5000 network members, else 500 sampled sources), the composite rank,
  * KPP-Neg with k = 20, the disruption simulation with all seven strategies
  * (10 random repetitions), communities, thread statistics, concentration.
+ * FORA_BENCH_METRICS_ONLY=1 stops after the metrics (to rerun PageRank,
+ * eigenvector etc. quickly; pair with NX_BENCH_ONLY for nx_bench.py).
  * --edges writes the reply graph (network vertex ids, weight) for
  * tests/bench/nx_bench.py.  Built on demand: `make -C build bench_keyplayers`.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "fora/centrality.h"
 #include "fora/disruption.h"
 #include "fora/forumstats.h"
 #include "fora/keyplayer.h"
+#include "fora/projection.h"
 #include "kp_bundle.h"
 
 static double now(void)
@@ -29,6 +33,13 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static long maxrss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
 }
 
 #define CHECK(expr)                                                                                \
@@ -84,6 +95,11 @@ int main(int argc, char **argv)
            c.seconds.effective_size, c.seconds.clustering, c.seconds.communities, t_cent);
 
     fora_netgraph_t ng;
+    if (getenv("FORA_BENCH_METRICS_ONLY")) {
+        fora_centrality_destroy(&c);
+        fora_snapshot_destroy(s);
+        return 0;
+    }
     t = now();
     CHECK(fora_netgraph_build(s, &co.graph, &ng, &d));
     double t_ng = now() - t;
@@ -110,6 +126,17 @@ int main(int argc, char **argv)
     CHECK(fora_thread_stats(s, NULL, &ts, &d));
     CHECK(fora_concentration(s, NULL, 100, &cc, &d));
     double t_stats = now() - t;
+    long rss_before = maxrss_mib();
+    fora_projection_info_t pinfo;
+    int64_t pedges;
+    t = now();
+    CHECK(fora_coparticipation_count(s, &co.graph, FORA_PROJECTION_MAX_THREAD_MEMBERS, &pinfo,
+                                     &pedges, &d));
+    double t_proj = now() - t;
+    printf("co-participation summary (as the recompute stores it) %.3f s: %lld threads used, %lld "
+           "skipped, %lld pairs, %lld edges; peak RSS %ld MiB before it, %ld MiB after\n",
+           t_proj, (long long)pinfo.threads_used, (long long)pinfo.threads_skipped,
+           (long long)pinfo.pairs, (long long)pedges, rss_before, maxrss_mib());
     double total = now() - t_all;
     printf("composite %.3f s; netgraph %.3f s; KPP-Neg k=20 %.3f s (F %.4f -> %.4f, %d swaps, DF "
            "%s); disruption %.3f s (%d steps, max %d removed); communities+threads+"
@@ -125,7 +152,7 @@ int main(int argc, char **argv)
     CHECK(fora_kpp_pos(&ng, &ko, &kpos, &d));
     printf("(KPP-Pos k=20 d=2, not in the total: %.3f s, reach %.4f)\n", now() - t, kpos.objective);
     printf("TOTAL key-player recompute (metrics, composite, KPP-Neg k=20, disruption, "
-           "communities, threads, concentration): %.2f s\n",
+           "communities, threads, concentration, projection): %.2f s\n",
            total);
 
     if (edges) {

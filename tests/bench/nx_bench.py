@@ -16,11 +16,14 @@ line says so:
   KPP-Neg          one greedy candidate evaluation (remove a member, count
                    components) x n candidates x 20 steps
   disruption       one step (components) x grid steps x (6 + 10) orders
+NX_BENCH_ONLY=pagerank,eigenvector (comma-separated labels' first words)
+times only those steps.
 Times are CPU seconds of this process (time.process_time), as fora's
 bench reports them, so a shared machine skews both sides alike.  Every
 measured call is stopped after BUDGET_SECONDS of wall time (default 600) and
 then reported as "> budget".
 """
+import os
 import random
 import signal
 import sys
@@ -37,7 +40,12 @@ def alarm(_sig, _frm):
     raise Budget()
 
 
+ONLY = [w for w in os.environ.get("NX_BENCH_ONLY", "").split(",") if w]
+
+
 def timed(label, fn, budget, scale=1.0, note=""):
+    if ONLY and label.split()[0] not in ONLY:
+        return None
     signal.signal(signal.SIGALRM, alarm)
     signal.alarm(int(budget))
     t = time.process_time()

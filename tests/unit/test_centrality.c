@@ -342,6 +342,19 @@ static void test_projection(void)
     ASSERT_EQ(IGRAPH_FROM(&g.graph, 2) + IGRAPH_TO(&g.graph, 2), 3);
     ASSERT_NEAR(VECTOR(g.weight)[2], 0.5, 1e-15);
     fora_wgraph_destroy(&g);
+    /* the count-only summary agrees, for each cap and the window */
+    fora_projection_info_t ci;
+    int64_t ce = -1;
+    ASSERT_OK(fora_coparticipation_count(s, NULL, 100, &ci, &ce, &d), &d);
+    ASSERT_EQ(ce, 3);
+    ASSERT_EQ(ci.threads_used, 2);
+    ASSERT_EQ(ci.threads_skipped, 0);
+    ASSERT_EQ(ci.pairs, 4);
+    ASSERT_OK(fora_coparticipation_count(s, NULL, 2, &ci, &ce, &d), &d);
+    ASSERT_EQ(ce, 1);
+    ASSERT_EQ(ci.threads_skipped, 1);
+    ASSERT_EQ(ci.pairs, 1);
+    ASSERT_EQ(fora_coparticipation_count(s, NULL, 1, &ci, &ce, &d), FORA_EINVAL);
     ASSERT_OK(fora_graph_coparticipation(s, NULL, 2, &g, &info, &d), &d);
     ASSERT_EQ(igraph_ecount(&g.graph), 1);
     ASSERT_EQ(info.threads_skipped, 1);
@@ -352,6 +365,8 @@ static void test_projection(void)
     fora_graph_opts_init(&o);
     o.from = 5;
     o.to = 8;
+    ASSERT_OK(fora_coparticipation_count(s, &o, 100, &ci, &ce, &d), &d);
+    ASSERT_EQ(ce, 1);
     ASSERT_OK(fora_graph_coparticipation(s, &o, 100, &g, &info, &d), &d);
     ASSERT_EQ(igraph_ecount(&g.graph), 1);
     ASSERT_NEAR(VECTOR(g.weight)[0], 1, 1e-15);

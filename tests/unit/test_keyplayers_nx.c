@@ -92,6 +92,16 @@ int main(void)
             pf, "%s\t%s\t%.17g\n", fora_snapshot_member_ext(s, (int32_t)IGRAPH_FROM(&pg.graph, e)),
             fora_snapshot_member_ext(s, (int32_t)IGRAPH_TO(&pg.graph, e)), VECTOR(pg.weight)[e]);
     fclose(pf);
+    {
+        /* the count-only summary the recompute stores agrees with the graph */
+        fora_projection_info_t ci;
+        int64_t ce = -1;
+        ASSERT_OK(fora_coparticipation_count(s, &co.graph, 20, &ci, &ce, &d), &d);
+        ASSERT_EQ(ce, (int64_t)igraph_ecount(&pg.graph));
+        ASSERT_EQ(ci.pairs, pinfo.pairs);
+        ASSERT_EQ(ci.threads_used, pinfo.threads_used);
+        ASSERT_EQ(ci.threads_skipped, pinfo.threads_skipped);
+    }
     fora_wgraph_destroy(&pg);
 
     /* KPP-Neg */
