@@ -91,7 +91,8 @@ double fora_link_cosine(const float *a, const float *b, int d)
         bb += (double)b[i] * b[i];
     }
     if (aa <= 0.0 || bb <= 0.0) return 0.0;
-    return ab / (sqrt(aa) * sqrt(bb));
+    double c = ab / (sqrt(aa) * sqrt(bb));
+    return c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c; /* rounding */
 }
 
 /* ---------------------------------------------------------------------- */
@@ -881,7 +882,8 @@ void fora_link_pair(const fora_link_fp_t *fp, int32_t a, int32_t b, const fora_l
         t += (double)v->w[c] * v->w[c] * comp[c];
     }
     double na = view_norm(fp, a, v), nb = view_norm(fp, b, v);
-    *total = na > 0 && nb > 0 ? t / (na * nb) : 0.0;
+    t = na > 0 && nb > 0 ? t / (na * nb) : 0.0;
+    *total = t > 1.0 ? 1.0 : t < -1.0 ? -1.0 : t;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1117,7 +1119,7 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
     fora_err_t err = FORA_OK;
     const int32_t n = fp->n, dim = fp->dim;
     int32_t *key = NULL, *cnt = NULL, *elig = NULL, *qs = NULL;
-    float *X[FORA_LINK_NVIEWS] = {NULL, NULL, NULL}, *qb = NULL, *S = NULL;
+    float *X = NULL, *qb = NULL, *S = NULL;
     gsl_rng *rng = NULL;
 
     memset(out, 0, sizeof(*out));
@@ -1159,12 +1161,9 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
         memcpy(qs, elig, (size_t)nq * sizeof(*qs));
     out->queries = nq;
 
-    for (int v = 0; v < FORA_LINK_NVIEWS; v++) {
-        X[v] = malloc(n1 * (size_t)dim * sizeof(*X[v]));
-        if (!X[v]) goto nomem;
-        fora_link_view_t w = fora_link_view_get((fora_link_view_id_t)v);
-        fora_link_fp_combine(fp, &w, X[v]);
-    }
+    /* one view's combined matrix at a time: memory n x dim floats */
+    X = malloc(n1 * (size_t)dim * sizeof(*X));
+    if (!X) goto nomem;
     qb = malloc((size_t)EVAL_QB * dim * sizeof(*qb));
     S = malloc((size_t)EVAL_QB * n1 * sizeof(*S));
     if (!qb || !S) goto nomem;
@@ -1188,13 +1187,15 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
 
     for (int v = 0; v < FORA_LINK_NVIEWS; v++) {
         double mrr = 0, rec = 0, mrank = 0;
+        const fora_link_view_t w = fora_link_view_get((fora_link_view_id_t)v);
+        fora_link_fp_combine(fp, &w, X);
         for (int32_t q0 = 0; q0 < nq; q0 += EVAL_QB) {
             int32_t nb = nq - q0 < EVAL_QB ? nq - q0 : EVAL_QB;
             for (int32_t i = 0; i < nb; i++)
-                memcpy(qb + (size_t)i * dim, X[v] + (size_t)qs[q0 + i] * dim,
+                memcpy(qb + (size_t)i * dim, X + (size_t)qs[q0 + i] * dim,
                        (size_t)dim * sizeof(*qb));
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, n, dim, 1.0f, qb, dim, X[v],
-                        dim, 0.0f, S, n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, n, dim, 1.0f, qb, dim, X, dim,
+                        0.0f, S, n);
             for (int32_t i = 0; i < nb; i++) {
                 const int32_t qi = qs[q0 + i], kq = key[qi];
                 const float *srow = S + (size_t)i * n;
@@ -1227,8 +1228,7 @@ nomem:
     err = fora_diag_set(diag, FORA_ENOMEM, "out of memory in the linking evaluation");
 out:
     if (rng) gsl_rng_free(rng);
-    for (int v = 0; v < FORA_LINK_NVIEWS; v++)
-        free(X[v]);
+    free(X);
     free(qb);
     free(S);
     free(key);

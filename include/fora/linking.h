@@ -170,7 +170,7 @@ void fora_link_fp_combine(const fora_link_fp_t *fp, const fora_link_view_t *v, f
 void fora_link_pair(const fora_link_fp_t *fp, int32_t a, int32_t b, const fora_link_view_t *v,
                     double *total, double comp[FORA_LINK_NCOMP]);
 
-/* Cosine of two float vectors of length d (0 when either is zero).  O(d). */
+/* Cosine of two float vectors of length d (0 when either is zero; clamped to [-1, 1]).  O(d). */
 double fora_link_cosine(const float *a, const float *b, int d);
 
 /*
@@ -246,7 +246,8 @@ typedef struct fora_link_eval {
  * non-NULL - one entry per member of the snapshot - a row of a member with
  * the same target: for sybils, target[m] = the smaller index of m and its
  * other half; target -1 never matches and is never queried).  Fills *out.  ENOTFOUND when no row
- * has a positive (with a clear message); ENOMEM. Time complexity: O(kappa * n * dim).
+ * has a positive (with a clear message); ENOMEM. Time complexity: O(kappa * n * dim);
+ * memory n x dim floats (one view at a time).
  */
 fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
                               uint64_t seed, fora_link_eval_t *out,
