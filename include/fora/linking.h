@@ -182,6 +182,8 @@ double fora_link_cosine(const float *a, const float *b, int d);
  * keeping a k-heap; ties are broken by the lower row index.  Results: idx and
  * score (nq x k, best first; -1 and 0 past the available rows).
  * EINVAL for k < 1 or k > 1000; ENOMEM.
+ * All rows against all (q NULL, nq == n) computes only the blocks on and above
+ * the diagonal of the symmetric score matrix and feeds both rows' heaps.
  * Time complexity: O(nq * n * d) flops + O(nq * n) comparisons + O(nq * k log k).
  * Memory: one block of scores (FORA_LINK_BLOCK^2 floats) plus the heaps.
  */
