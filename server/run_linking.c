@@ -18,10 +18,6 @@
 #define LINK_QUERIES 1000
 #define LINK_SYBILS 300
 #define LINK_MIN_HALF 3
-/* above this many members the all-pairs lists use the projected search */
-#define LINK_EXACT_MAX 20000
-#define LINK_PROJ_DIM 32
-#define LINK_CAND 50
 
 static const int link_lengths[] = {1, 3, 5, 7, 9};
 #define NLENGTHS ((int)(sizeof(link_lengths) / sizeof(link_lengths[0])))
@@ -60,10 +56,8 @@ static void params(const fora_recompute_opts_t *o, json_t *obj)
     for (int i = 0; i < NLENGTHS; i++)
         json_array_append_new(lens, json_integer(link_lengths[i]));
     json_object_set_new(obj, "linking",
-                        json_pack("{s:i, s:i, s:o, s:i, s:i, s:i}", "k", LINK_K, "queries",
-                                  LINK_QUERIES, "episode_lengths", lens, "sybils", LINK_SYBILS,
-                                  "exact_max_members", LINK_EXACT_MAX, "projection_dim",
-                                  LINK_PROJ_DIM));
+                        json_pack("{s:i, s:i, s:o, s:i}", "k", LINK_K, "queries", LINK_QUERIES,
+                                  "episode_lengths", lens, "sybils", LINK_SYBILS));
 }
 
 /* Evaluates fp into row e; a forum without two rows of one member gives a reason. */
@@ -116,13 +110,10 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
     }
     const fora_link_view_t both = fora_link_view_get(FORA_LINK_VIEW_BOTH);
     fora_link_fp_combine(st->fp, &both, x);
-    if (n > LINK_EXACT_MAX)
-        err = fora_link_topk_projected(x, st->fp->n, st->fp->dim, NULL, LINK_K, LINK_PROJ_DIM,
-                                       LINK_CAND, st->idx, st->score, diag);
-    else
-        err = fora_link_topk(x, st->fp->n, st->fp->dim, NULL, st->fp->n, NULL, LINK_K, st->idx,
-                             st->score, diag);
-    if (err != FORA_OK) goto out;
+    /* exact: at ~114 columns the projected search is no faster (tests/bench/RESULTS.md) */
+    if ((err = fora_link_topk(x, st->fp->n, st->fp->dim, NULL, st->fp->n, NULL, LINK_K, st->idx,
+                              st->score, diag)) != FORA_OK)
+        goto out;
     free(x);
     x = NULL;
 
