@@ -12,6 +12,8 @@ packages=(
     libopenblas-dev
     postgresql-15 postgresql-client-15
     curl python3 clang-format
+    # the TLS test makes a self-signed certificate; the HTTP load benchmark
+    openssl wrk
     r-base-core r-cran-survival r-cran-flexmix
     python3-networkx python3-scipy
     # api-docs/openapi.yaml -> JSON at build time; response validation in tests

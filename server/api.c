@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fora/progress.h"
 #include "fora/snapshot.h"
 #include "fora/snapshot_load.h"
 #include "fora/timeparse.h"
@@ -38,8 +39,20 @@ void fora__api_error(fora_api_response_t *resp, fora_err_t code, const char *mes
 
 void fora__api_diag(fora_api_response_t *resp, const fora_diag_t *diag)
 {
+    if (diag->code == FORA_EDB) {
+        json_t *line = json_pack("{s:s, s:s}", "level", "error", "msg", diag->msg);
+        char *l = line ? json_dumps(line, JSON_COMPACT) : NULL;
+        if (l) fprintf(stderr, "%s\n", l);
+        free(l);
+        json_decref(line);
+    }
     /* database detail is for the log, not for clients */
-    if (diag->code == FORA_EDB)
+    if (diag->code == FORA_EDB && strstr(diag->msg, "statement timeout") != NULL)
+        fora__api_error(resp, diag->code,
+                        "the database query ran past the server's statement timeout"
+                        " (fora serve --statement-timeout); try again or narrow the request",
+                        NULL);
+    else if (diag->code == FORA_EDB)
         fora__api_error(resp, diag->code, "the database is unavailable", NULL);
     else
         fora__api_error(resp, diag->code, diag->msg, NULL);
@@ -429,6 +442,7 @@ typedef struct cache_slot {
     int64_t forum, version, run; /* the stamp */
     char *body;                  /* compact JSON */
     size_t len;
+    char etag[24]; /* fora_api_etag() of body */
 } cache_slot_t;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -443,9 +457,80 @@ static bool cacheable(const char *pattern)
            strcmp(pattern, "/v1/forums/{forum}/recompute") != 0;
 }
 
+/*
+ * Remembered stamps.  A stamp read from the database at generation g stays
+ * good while the generation is still g: the generation moves on every
+ * change notification and whenever the listener connects or drops, and it
+ * counts only while a listener is connected (listening).  The generation is
+ * read *before* the query, so a change committed during the query leaves the
+ * entry already stale.  As a further guard an entry is re-read after
+ * STAMP_TTL seconds even without a notification.
+ */
+#define STAMP_SLOTS 64
+#define STAMP_TTL 5.0
+
+typedef struct stamp_slot {
+    char key[256]; /* the forum as addressed: name or id; "" = empty */
+    int64_t st[3];
+    uint64_t gen;
+    double read_at;
+} stamp_slot_t;
+
+static stamp_slot_t stamps[STAMP_SLOTS];
+static uint64_t change_gen = 1; /* under cache_mu */
+static bool listening;          /* under cache_mu */
+static uint64_t stamp_queries, stamp_remembered;
+
+void fora_api_changes_listening(bool on)
+{
+    pthread_mutex_lock(&cache_mu);
+    listening = on;
+    change_gen++;
+    pthread_mutex_unlock(&cache_mu);
+}
+
+void fora_api_changes_seen(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    change_gen++;
+    pthread_mutex_unlock(&cache_mu);
+}
+
+void fora_api_stamp_stats(uint64_t *queries, uint64_t *remembered)
+{
+    pthread_mutex_lock(&cache_mu);
+    *queries = stamp_queries;
+    *remembered = stamp_remembered;
+    pthread_mutex_unlock(&cache_mu);
+}
+
+static size_t stamp_slot_of(const char *forum)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = forum; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return (size_t)(h % STAMP_SLOTS);
+}
+
 /* The stamp of forum key (name or id); false when unknown or on error (no caching). */
 static bool cache_stamp(PGconn *conn, const char *forum, int64_t st[3])
 {
+    size_t k = stamp_slot_of(forum);
+    double now = fora_now_seconds();
+    pthread_mutex_lock(&cache_mu);
+    uint64_t gen = change_gen;
+    bool trusted = listening;
+    stamp_slot_t *e = &stamps[k];
+    bool hit =
+        trusted && e->gen == gen && now - e->read_at < STAMP_TTL && strcmp(e->key, forum) == 0;
+    if (hit) {
+        memcpy(st, e->st, sizeof(e->st));
+        stamp_remembered++;
+    } else {
+        stamp_queries++;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    if (hit) return true;
     bool numeric = forum[0] && strspn(forum, "0123456789") == strlen(forum) && strlen(forum) < 19;
     const char *p[] = {forum};
     PGresult *r = PQexecParams(
@@ -461,7 +546,25 @@ static bool cache_stamp(PGconn *conn, const char *forum, int64_t st[3])
     for (int i = 0; ok && i < 3; i++)
         st[i] = atoll(PQgetvalue(r, 0, i));
     PQclear(r);
+    if (ok && trusted && strlen(forum) < sizeof(e->key)) {
+        pthread_mutex_lock(&cache_mu);
+        snprintf(e->key, sizeof(e->key), "%s", forum);
+        memcpy(e->st, st, sizeof(e->st));
+        e->gen = gen;
+        e->read_at = now;
+        pthread_mutex_unlock(&cache_mu);
+    }
     return ok;
+}
+
+void fora_api_etag(const char *body, size_t len, char out[24])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)body[i];
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
 }
 
 static char *cache_key(const fora_api_request_t *req, uint64_t *hash)
@@ -480,8 +583,8 @@ static char *cache_key(const fora_api_request_t *req, uint64_t *hash)
     return k;
 }
 
-/* A copy of the cached body for key at stamp st, or NULL. */
-static char *cache_get(const char *key, uint64_t h, const int64_t st[3])
+/* A copy of the cached body for key at stamp st (its ETag into etag), or NULL. */
+static char *cache_get(const char *key, uint64_t h, const int64_t st[3], char etag[24])
 {
     char *out = NULL;
     pthread_mutex_lock(&cache_mu);
@@ -490,6 +593,7 @@ static char *cache_get(const char *key, uint64_t h, const int64_t st[3])
         s->run == st[2]) {
         out = fora_xmalloc(s->len + 1);
         memcpy(out, s->body, s->len + 1);
+        memcpy(etag, s->etag, 24);
         cache_hits++;
     } else {
         cache_misses++;
@@ -498,7 +602,8 @@ static char *cache_get(const char *key, uint64_t h, const int64_t st[3])
     return out;
 }
 
-static void cache_put(char *key, uint64_t h, const int64_t st[3], const char *body)
+static void cache_put(char *key, uint64_t h, const int64_t st[3], const char *body,
+                      const char etag[24])
 {
     size_t len = strlen(body);
     if (len > CACHE_MAX_BODY) {
@@ -519,6 +624,7 @@ static void cache_put(char *key, uint64_t h, const int64_t st[3], const char *bo
         s->run = st[2];
         s->body = fora_xmalloc(len + 1);
         memcpy(s->body, body, len + 1);
+        memcpy(s->etag, etag, 24);
         s->len = len;
         cache_bytes += len;
     }
@@ -619,6 +725,7 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
     resp->text = NULL;
     resp->content_type = NULL;
     resp->route = NULL;
+    resp->etag[0] = '\0';
     bool head = strcmp(req->method, "HEAD") == 0;
     for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
         for (const fora__api_route_t *r = route_tables[t]; r->pattern; r++) {
@@ -653,7 +760,7 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
             if (req->use_cache && nseg > 0 && cacheable(r->pattern) &&
                 cache_stamp(conn, seg[0], stamp)) {
                 key = cache_key(req, &hash);
-                char *hit = cache_get(key, hash, stamp);
+                char *hit = cache_get(key, hash, stamp, resp->etag);
                 if (hit) {
                     free(key);
                     resp->status = 200;
@@ -666,7 +773,8 @@ void fora_api_handle(PGconn *conn, const fora_api_request_t *req, fora_api_respo
             if (key && resp->status == 200 && resp->body) {
                 char *text = json_dumps(resp->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 if (text) {
-                    cache_put(key, hash, stamp, text);
+                    fora_api_etag(text, strlen(text), resp->etag);
+                    cache_put(key, hash, stamp, text, resp->etag);
                     key = NULL;
                     json_decref(resp->body);
                     resp->body = NULL;

@@ -14,7 +14,7 @@
     " 'forum', json_build_object('id', f.id, 'name', f.name), 'status', j.status,"                 \
     " 'params', j.params, 'progress', j.progress, 'run_id', j.run_id,"                             \
     " 'run_url', CASE WHEN j.run_id IS NULL THEN NULL"                                             \
-    "   ELSE '/v1/forums/' || f.name || '/runs?status=completed' END,"                             \
+    "   ELSE '/v1/forums/' || f.name || '/summary?run=' || j.run_id END,"                           \
     " 'worker', j.worker, 'created_at', j.created_at, 'started_at', j.started_at,"                 \
     " 'finished_at', j.finished_at, 'error', j.error)"
 

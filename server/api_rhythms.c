@@ -174,8 +174,114 @@ static json_t *head(const fora_snapshot_t *s, const fora_tzmap_t *tz)
                      (json_int_t)s->forum.data_version, "zone", tz ? tz->zone : "UTC");
 }
 
+/* ---- trajectory groups (issue 4) as a split ---------------------------------------- */
+
+/*
+ * The groups of a run's selected trajectory model as a per-member group
+ * array over the snapshot's members: group g (0-based) is the run's group
+ * g + 1, labelled "g+1" (the number, so that `group=` is unambiguous when
+ * two groups carry the same rule label) and named by its rule label.
+ * Members the run did not assign (no posts, or registered after the run)
+ * are -1: they count in the totals only.
+ */
+typedef struct traj_groups {
+    char run[24];
+    int32_t n;
+    int32_t *member_group; /* s->members.n entries */
+    char **labels;         /* n: "1", "2", ... */
+    char **names;          /* n: rule labels ("lurker", ...) */
+} traj_groups_t;
+
+static void traj_groups_free(traj_groups_t *tg)
+{
+    for (int32_t g = 0; g < tg->n; g++) {
+        free(tg->labels[g]);
+        free(tg->names[g]);
+    }
+    free(tg->labels);
+    free(tg->names);
+    free(tg->member_group);
+    memset(tg, 0, sizeof(*tg));
+}
+
+/* Reads the groups of ?run= (or the latest run with trajectories); false with the error answered.
+ */
+static bool traj_groups_load(fora__api_ctx_t *ctx, const char *forum_id, const fora_snapshot_t *s,
+                             traj_groups_t *tg)
+{
+    fora_diag_t d = FORA_DIAG_INIT;
+    memset(tg, 0, sizeof(*tg));
+    if (!fora__api_pick_run(ctx, forum_id, "trajectories", tg->run, sizeof(tg->run))) return false;
+    const char *p[] = {tg->run};
+    PGresult *res = PQexecParams(ctx->conn,
+                                 "SELECT grp, label FROM run_trajectory_groups"
+                                 " WHERE run_id = $1::bigint ORDER BY grp",
+                                 FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
+    if (fora_db_check(res, PGRES_TUPLES_OK, "reading the trajectory groups", &d) != FORA_OK)
+        goto fail;
+    int32_t k = (int32_t)PQntuples(res);
+    tg->labels = fora_xcalloc((size_t)k + 1, sizeof(char *));
+    tg->names = fora_xcalloc((size_t)k + 1, sizeof(char *));
+    for (int32_t g = 0; g < k; g++) {
+        if (atoi(PQgetvalue(res, g, 0)) != g + 1) {
+            fora_diag_set(&d, FORA_ESCHEMA, "trajectory groups of run %s are not numbered 1..%d",
+                          tg->run, (int)k);
+            goto fail;
+        }
+        tg->labels[g] = fora_xstrdup(PQgetvalue(res, g, 0));
+        tg->names[g] = fora_xstrdup(PQgetvalue(res, g, 1));
+        tg->n = g + 1;
+    }
+    PQclear(res);
+    res = PQexecParams(
+        ctx->conn, "SELECT member_id, grp FROM run_trajectory_members WHERE run_id = $1::bigint",
+        FORA_NPARAMS(p), NULL, p, NULL, NULL, 0);
+    if (fora_db_check(res, PGRES_TUPLES_OK, "reading the trajectory members", &d) != FORA_OK)
+        goto fail;
+    size_t nm = s->members.n > 0 ? (size_t)s->members.n : 1;
+    tg->member_group = fora_xmalloc(nm * sizeof(int32_t));
+    for (int32_t m = 0; m < s->members.n; m++)
+        tg->member_group[m] = -1;
+    for (int i = 0, rows = PQntuples(res); i < rows; i++) {
+        int32_t m = fora_idmap_get(&s->members.by_id, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+        int g = atoi(PQgetvalue(res, i, 1));
+        if (m >= 0 && g >= 1 && g <= tg->n) tg->member_group[m] = g - 1;
+    }
+    PQclear(res);
+    return true;
+fail:
+    PQclear(res);
+    fora__api_diag(ctx->resp, &d);
+    traj_groups_free(tg);
+    return false;
+}
+
+/* "run" is read only with a trajectory split; false (400) otherwise. */
+static bool run_needs_trajectory(fora__api_ctx_t *ctx, bool trajectory)
+{
+    if (trajectory || fora__api_param(ctx->req, "run") == NULL) return true;
+    fora__api_error(ctx->resp, FORA_EINVAL,
+                    "parameter \"run\" picks the run of the trajectory groups: it needs"
+                    " split=trajectory (group_by=trajectory for survival)",
+                    "run");
+    return false;
+}
+
+/* Adds "name" (the rule label) to each group object of arr when tg has groups. */
+static void name_groups(json_t *arr, const traj_groups_t *tg)
+{
+    if (tg->n == 0) return;
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        if (i < (size_t)tg->n) json_object_set_new(o, "name", json_string(tg->names[i]));
+    }
+}
+
 static const char *const bin_values[] = {"hour", "day", "week", "month", NULL};
-static const char *const split_values[] = {"none", "category", "status", NULL};
+/* Index i is fora_split_t i ("trajectory" is FORA_SPLIT_GROUP over traj_groups_t). */
+static const char *const split_values[] = {"none", "category", "status", "trajectory", NULL};
 static const char *const measure_values[] = {"posts", "active_members", "new_members",
                                              "new_threads", NULL};
 static const char *const new_member_values[] = {"first_post", "registration", NULL};
@@ -188,7 +294,7 @@ static int32_t group_index(fora__api_ctx_t *ctx, const fora_series_t *r, const c
         if (strcmp(r->group_labels[g], label) == 0) return (int32_t)g;
     char msg[300];
     snprintf(msg, sizeof(msg), "no group \"%.200s\" in split \"%s\"", label,
-             fora_split_name(r->split));
+             split_values[r->split]);
     fora__api_error(ctx->resp, FORA_EINVAL, msg, "group");
     return -1;
 }
@@ -199,7 +305,7 @@ static void h_series(fora__api_ctx_t *ctx)
 {
     static const char *const known[] = {"zone",        "from",   "to",    "bin",     "split",
                                         "measure",     "window", "align", "max_lag", "conf",
-                                        "new_members", "group",  "value", NULL};
+                                        "new_members", "group",  "value", "run",     NULL};
     static const char *const align_values[] = {"right", "center", NULL};
     static const char *const value_values[] = {"count", "share", NULL};
     common_t c = {0};
@@ -228,6 +334,7 @@ static void h_series(fora__api_ctx_t *ctx)
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"group\" needs a split", "group");
         return;
     }
+    if (!run_needs_trajectory(ctx, split == FORA_SPLIT_GROUP)) return;
     if (value == 1 && glabel == NULL) {
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"value\": a share needs a group",
                         "value");
@@ -242,12 +349,17 @@ static void h_series(fora__api_ctx_t *ctx)
     double *packed = NULL;
     double *v = NULL, *rm = NULL;
     bool *def = NULL;
+    traj_groups_t tg = {0};
     fora_diag_t d = FORA_DIAG_INIT;
     if (!load(ctx, &c, &s, &tz)) return;
+    if (split == FORA_SPLIT_GROUP && !traj_groups_load(ctx, c.forum_id, s, &tg)) goto out;
     fora_series_opts_t so;
     fora_series_opts_init(&so);
     so.bin = (fora_bin_t)bin;
     so.split = (fora_split_t)split;
+    so.member_group = tg.member_group;
+    so.ngroups = tg.n;
+    so.group_labels = (const char *const *)tg.labels;
     so.from = c.from;
     so.to = c.to;
     so.new_members = (fora_new_member_t)newm;
@@ -291,7 +403,8 @@ static void h_series(fora__api_ctx_t *ctx)
     }
     json_t *doc = head(s, tz);
     json_object_set_new(doc, "bin", json_string(fora_bin_name(r->bin)));
-    json_object_set_new(doc, "split", json_string(fora_split_name(r->split)));
+    json_object_set_new(doc, "split", json_string(split_values[r->split]));
+    if (tg.n > 0) json_object_set_new(doc, "trajectory_run", json_integer(atoll(tg.run)));
     json_object_set_new(doc, "new_members", json_string(new_member_values[newm]));
     json_t *bins = json_array();
     for (size_t b = 0; b < n; b++) {
@@ -313,6 +426,7 @@ static void h_series(fora__api_ctx_t *ctx)
                                 jcounts(r->group_count[m] + k * n, n));
         json_array_append_new(groups, o);
     }
+    name_groups(groups, &tg);
     json_object_set_new(doc, "groups", groups);
     json_t *st = json_object();
     json_object_set_new(st, "measure", json_string(measure_values[measure]));
@@ -361,6 +475,7 @@ out:
     free(def);
     fora_acf_destroy(acf);
     fora_series_destroy(r);
+    traj_groups_free(&tg);
     fora_tzmap_destroy(tz);
     fora__snapshot_release(s);
 }
@@ -391,7 +506,7 @@ static json_t *jshare(const fora_share_t *sh, size_t from, size_t n)
 static void profile_common(fora__api_ctx_t *ctx, bool heatmap)
 {
     static const char *const known[] = {"zone",  "from",  "to",   "kind", "measure",
-                                        "split", "group", "drop", NULL};
+                                        "split", "group", "drop", "run",  NULL};
     static const char *const kind_values[] = {"hour_of_day", "day_of_week", NULL};
     common_t c = {0};
     int kind = 0, split, measure;
@@ -412,6 +527,7 @@ static void profile_common(fora__api_ctx_t *ctx, bool heatmap)
         fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"group\" needs a split", "group");
         return;
     }
+    if (!run_needs_trajectory(ctx, split == FORA_SPLIT_GROUP)) return;
     fora_profile_kind_t pk = heatmap     ? FORA_PROFILE_WEEK_HOUR
                              : kind == 0 ? FORA_PROFILE_HOUR_OF_DAY
                                          : FORA_PROFILE_DAY_OF_WEEK;
@@ -421,12 +537,17 @@ static void profile_common(fora__api_ctx_t *ctx, bool heatmap)
     fora_series_t *r = NULL;
     fora_profile_t *p = NULL;
     fora_share_t *sh = NULL;
+    traj_groups_t tg = {0};
     fora_diag_t d = FORA_DIAG_INIT;
     if (!load(ctx, &c, &s, &tz)) return;
+    if (split == FORA_SPLIT_GROUP && !traj_groups_load(ctx, c.forum_id, s, &tg)) goto out;
     fora_series_opts_t so;
     fora_series_opts_init(&so);
     so.bin = pk == FORA_PROFILE_DAY_OF_WEEK ? FORA_BIN_DAY : FORA_BIN_HOUR;
     so.split = (fora_split_t)split;
+    so.member_group = tg.member_group;
+    so.ngroups = tg.n;
+    so.group_labels = (const char *const *)tg.labels;
     so.from = c.from;
     so.to = c.to;
     if (fora_series_compute(s, tz, &so, &r, &d) != FORA_OK) {
@@ -446,6 +567,10 @@ static void profile_common(fora__api_ctx_t *ctx, bool heatmap)
     json_object_set_new(doc, "measure", json_string(measure_values[measure]));
     json_object_set_new(doc, "split", json_string(split_values[split]));
     json_object_set_new(doc, "group", glabel ? json_string(glabel) : json_null());
+    if (tg.n > 0) {
+        json_object_set_new(doc, "trajectory_run", json_integer(atoll(tg.run)));
+        if (g >= 0) json_object_set_new(doc, "group_name", json_string(tg.names[g]));
+    }
     json_object_set_new(doc, "drop_percent", json_real(drop));
     json_object_set_new(doc, "periods", json_integer((json_int_t)p->samples));
     json_object_set_new(doc, "dropped", json_integer((json_int_t)p->dropped));
@@ -489,6 +614,7 @@ out:
     fora_share_destroy(sh);
     fora_profile_destroy(p);
     fora_series_destroy(r);
+    traj_groups_free(&tg);
     fora_tzmap_destroy(tz);
     fora__snapshot_release(s);
 }
@@ -618,12 +744,14 @@ static json_t *jmedians(const fora_activity_medians_t *m)
 
 static void survival_common(fora__api_ctx_t *ctx, bool threads)
 {
-    static const char *const known[] = {"zone",     "origin", "event",    "silence_days",
-                                        "group_by", "cohort", "horizons", "conf",
-                                        "at",       "curve",  "end",      NULL};
+    static const char *const known[] = {"zone",   "origin",   "event", "silence_days", "group_by",
+                                        "cohort", "horizons", "conf",  "at",           "curve",
+                                        "end",    "run",      NULL};
     static const char *const origin_values[] = {"registration", "first_post", NULL};
     static const char *const event_values[] = {"ban", "silence", "ban_or_silence", NULL};
-    static const char *const group_values[] = {"none", "status", "category", "cohort", NULL};
+    /* index i is fora_life_group_t i ("trajectory": FORA_LIFE_GROUP_GROUP over traj_groups_t) */
+    static const char *const group_values[] = {"none",   "status",     "category",
+                                               "cohort", "trajectory", NULL};
     static const char *const cohort_values[] = {"month", "quarter", "year", NULL};
     static const char *const bool_values[] = {"false", "true", NULL};
     common_t c = {0};
@@ -645,10 +773,11 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
         !time_param(ctx, "end", &end))
         return;
     if (threads) {
-        const char *bad = fora__api_param(ctx->req, "origin")  ? "origin"
-                          : fora__api_param(ctx->req, "event") ? "event"
-                          : fora__api_param(ctx->req, "at")    ? "at"
-                                                               : NULL;
+        const char *bad = fora__api_param(ctx->req, "origin")   ? "origin"
+                          : fora__api_param(ctx->req, "event")  ? "event"
+                          : fora__api_param(ctx->req, "at")     ? "at"
+                          : fora__api_param(ctx->req, "cohort") ? "cohort"
+                                                                : NULL;
         if (bad == NULL && group_by != FORA_LIFE_GROUP_NONE && group_by != FORA_LIFE_GROUP_CATEGORY)
             bad = "group_by";
         if (bad != NULL) {
@@ -658,6 +787,13 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
             return;
         }
     }
+    if (!threads && fora__api_param(ctx->req, "cohort") != NULL &&
+        group_by != FORA_LIFE_GROUP_COHORT) {
+        fora__api_error(ctx->resp, FORA_EINVAL, "parameter \"cohort\" needs group_by=cohort",
+                        "cohort");
+        return;
+    }
+    if (!run_needs_trajectory(ctx, group_by == FORA_LIFE_GROUP_GROUP)) return;
     c.from = end; /* so that the zone table covers it */
     if (!fora__api_resolve_forum(ctx, ctx->seg[0], c.forum_id, sizeof(c.forum_id))) return;
     fora_snapshot_t *s = NULL;
@@ -665,8 +801,10 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
     fora_longevity_t *l = NULL;
     fora_survival_t *sv = NULL;
     fora_activity_t *act = NULL;
+    traj_groups_t tg = {0};
     fora_diag_t d = FORA_DIAG_INIT;
     if (!load(ctx, &c, &s, &tz)) return;
+    if (group_by == FORA_LIFE_GROUP_GROUP && !traj_groups_load(ctx, c.forum_id, s, &tg)) goto out;
     fora_longevity_opts_t lo;
     fora_longevity_opts_init(&lo);
     lo.origin = (fora_origin_t)origin;
@@ -674,6 +812,9 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
     lo.silence = (int64_t)silence * 86400;
     lo.group_by = (fora_life_group_t)group_by;
     lo.cohort = (fora_cohort_t)cohort;
+    lo.member_group = tg.member_group;
+    lo.ngroups = tg.n;
+    lo.group_labels = (const char *const *)tg.labels;
     lo.tz = tz;
     lo.end = end;
     fora_err_t e =
@@ -697,9 +838,11 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
         json_object_set_new(params, "event", json_string(event_values[event]));
         if (group_by == FORA_LIFE_GROUP_COHORT)
             json_object_set_new(params, "cohort", json_string(cohort_values[cohort]));
+        if (tg.n > 0) json_object_set_new(params, "trajectory_run", json_integer(atoll(tg.run)));
     }
     json_object_set_new(doc, "params", params);
     json_object_update_new(doc, jsurvival(sv, l, nh, curve == 1));
+    name_groups(json_object_get(doc, "groups"), &tg);
     if (act) {
         json_t *o = json_pack("{s:o, s:o}", "at", jutc(act->at), "all", jmedians(&act->all));
         json_t *ga = json_array();
@@ -708,6 +851,7 @@ static void survival_common(fora__api_ctx_t *ctx, bool threads)
             json_object_set_new(m, "label", json_string(l->group_labels[g]));
             json_array_append_new(ga, m);
         }
+        name_groups(ga, &tg);
         json_object_set_new(o, "groups", ga);
         json_object_set_new(doc, "still_active", o);
     }
@@ -716,6 +860,7 @@ out:
     fora_activity_destroy(act);
     fora_survival_destroy(sv);
     fora_longevity_destroy(l);
+    traj_groups_free(&tg);
     fora_tzmap_destroy(tz);
     fora__snapshot_release(s);
 }

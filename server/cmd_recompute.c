@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fora/progress.h"
 #include "fora/recompute.h"
 #include "fora/snapshot_load.h"
 
@@ -29,6 +31,28 @@ static const char recompute_usage[] =
     "                    (default administrator,admin,moderator,staff)\n"
     "  --kpp-k N         size of the key-player sets (default 20)\n"
     "  --repetitions N   random-removal repetitions in the disruption (default 10)\n";
+
+/* The terminal bar of one run: its phases (loading, each analysis, storing). */
+typedef struct phase_bar {
+    const char *forum;
+    bool started;
+    fora_progress_t p;
+} phase_bar_t;
+
+static void draw_phase(void *arg, int64_t run_id, const char *what, int done, int total)
+{
+    phase_bar_t *pb = arg;
+    if (!pb->started) {
+        fora_progress_begin(&pb->p, false, "", total);
+        pb->p.phases = true;
+        pb->started = true;
+    }
+    snprintf(pb->p.label, sizeof(pb->p.label), "%.16s run %lld: %s", pb->forum, (long long)run_id,
+             what);
+    pb->p.done = done;
+    pb->p.total = total;
+    fora_progress_draw(&pb->p);
+}
 
 int fora_cmd_recompute(int argc, char **argv)
 {
@@ -118,10 +142,22 @@ int fora_cmd_recompute(int argc, char **argv)
             names[n] = forums[n];
         }
     }
+    /* on a terminal a bar per run; otherwise (logs, CI) recompute's own progress lines */
+    bool bar = !cli.quiet && isatty(fileno(stderr));
+    phase_bar_t pb = {0};
+    if (bar) {
+        ro.quiet = true;
+        ro.progress = draw_phase;
+        ro.progress_arg = &pb;
+    }
     for (int i = 0; i < n; i++) {
         fora_recompute_result_t res;
         fora_diag_clear(&diag);
-        if (fora_recompute_forum(conn, ids[i], &ro, &res, &diag) != FORA_OK) {
+        pb.forum = names[i];
+        pb.started = false;
+        fora_err_t e = fora_recompute_forum(conn, ids[i], &ro, &res, &diag);
+        if (bar && pb.started) fprintf(stderr, "\r%*s\r", 80, ""); /* clear the bar */
+        if (e != FORA_OK) {
             fprintf(stderr, "fora: forum \"%s\": run %lld failed\n", names[i],
                     (long long)res.run_id);
             rc = fora_cli_fail(&diag);

@@ -9,6 +9,8 @@
  * get 503 and the server keeps running.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "cli.h"
@@ -116,7 +119,8 @@ typedef struct conn_pool {
     pthread_mutex_t mu;
     PGconn *idle[POOL_MAX];
     int nidle;
-    fora_dbconf_t db; /* always a plain connection string: see fora_cmd_serve() */
+    fora_dbconf_t db;     /* always a plain connection string: see fora_cmd_serve() */
+    char set_timeout[64]; /* "SET statement_timeout = ..." for new connections, or "" */
 } conn_pool_t;
 
 /* Borrows a connection; NULL when the database cannot be reached. */
@@ -131,6 +135,10 @@ static PGconn *pool_get(conn_pool_t *p)
     fora_diag_t diag = FORA_DIAG_INIT;
     if (fora_db_connect(&p->db, &conn, &diag) != FORA_OK) {
         fprintf(stderr, "{\"level\":\"error\",\"msg\":\"database unreachable\"}\n");
+        return NULL;
+    }
+    if (p->set_timeout[0] && fora_db_exec(conn, p->set_timeout, &diag) != FORA_OK) {
+        PQfinish(conn);
         return NULL;
     }
     return conn;
@@ -252,6 +260,15 @@ static char *metrics_text(metrics_t *m, PGconn *conn)
                         "fora_result_cache_requests_total{outcome=\"hit\"} %llu\n"
                         "fora_result_cache_requests_total{outcome=\"miss\"} %llu\n",
                         (unsigned long long)hits, (unsigned long long)misses);
+    uint64_t sq, sr;
+    fora_api_stamp_stats(&sq, &sr);
+    fora__strbuf_printf(&b,
+                        "# HELP fora_result_stamps_total Stamp reads of cacheable requests:"
+                        " from the database, or remembered between change notifications.\n"
+                        "# TYPE fora_result_stamps_total counter\n"
+                        "fora_result_stamps_total{source=\"database\"} %llu\n"
+                        "fora_result_stamps_total{source=\"remembered\"} %llu\n",
+                        (unsigned long long)sq, (unsigned long long)sr);
     pthread_mutex_unlock(&m->mu);
     /* recompute durations are recorded by whichever process ran them: read them back */
     PGresult *r =
@@ -396,17 +413,6 @@ static enum MHD_Result send_body(struct MHD_Connection *mc, int status, const ch
     return ret;
 }
 
-/* A strong validator: 64-bit FNV-1a of the body, as a quoted string. */
-static void etag_of(const char *body, size_t len, char out[24])
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)body[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
-}
-
 /* Whether an If-None-Match header value lists tag (or is "*"). */
 static bool etag_matches(const char *inm, const char *tag)
 {
@@ -461,14 +467,18 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
  * gzip when asked and worth it, CORS when configured.  Takes over body.
  */
 static enum MHD_Result send_api(server_t *srv, struct MHD_Connection *mc, int *statusp,
-                                const char *type, char *body, bool head, const char *location)
+                                const char *type, char *body, bool head, const char *location,
+                                const char *known_tag)
 {
     int status = *statusp;
     size_t len = strlen(body);
     char tag[24] = "";
     bool gz = false;
     if (status == 200) {
-        etag_of(body, len, tag);
+        if (known_tag && known_tag[0]) /* the result cache's, computed once per answer */
+            memcpy(tag, known_tag, sizeof(tag));
+        else
+            fora_api_etag(body, len, tag);
         const char *inm = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "If-None-Match");
         if (etag_matches(inm, tag)) {
             status = 304;
@@ -607,9 +617,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         fora_api_handle(conn, &req, &resp);
         pool_put(&srv->pool, conn);
     }
+    bool cached_tag = false;
     if (text == NULL && resp.text) {
         text = resp.text;
         type = resp.content_type;
+        cached_tag = true; /* resp.etag is text's when set */
     } else if (text == NULL && resp.status == 200 && accept && strstr(accept, "text/csv") &&
                (text = fora_api_csv(resp.body)) != NULL) {
         type = "text/csv; charset=utf-8";
@@ -624,7 +636,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         resp.status = 500;
         ret = send_body(mc, 500, "application/json", oom, sizeof(oom) - 1, false);
     } else {
-        ret = send_api(srv, mc, &resp.status, type, text, head, resp.location);
+        ret = send_api(srv, mc, &resp.status, type, text, head, resp.location,
+                       cached_tag ? resp.etag : NULL);
     }
     double dt = fora_now_seconds() - t0;
     const char *route = resp.route ? resp.route : "unmatched";
@@ -649,6 +662,64 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     *req_cls = NULL;
 }
 
+/* ---- change notifications ------------------------------------------------------- */
+
+/*
+ * LISTEN fora_changes (migrations/0009_change_notify.sql) on a connection of
+ * its own, so that the result cache re-reads a forum's stamp only after a
+ * change.  While this connection is down the cache reads the stamp on every
+ * request (fora_api_changes_listening(false)), and it reconnects every
+ * second.  Wakes at least once a second to see `stop`.
+ */
+typedef struct listener {
+    fora_dbconf_t db;
+    volatile sig_atomic_t *stop;
+} listener_t;
+
+static void *listener_main(void *arg)
+{
+    listener_t *li = arg;
+    PGconn *conn = NULL;
+    while (!*li->stop) {
+        if (conn == NULL) {
+            fora_diag_t d = FORA_DIAG_INIT;
+            if (fora_db_connect(&li->db, &conn, &d) != FORA_OK) {
+                conn = NULL;
+                sleep(1);
+                continue;
+            }
+            PGresult *r = PQexec(conn, "LISTEN fora_changes");
+            bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            PQclear(r);
+            if (!ok) {
+                PQfinish(conn);
+                conn = NULL;
+                sleep(1);
+                continue;
+            }
+            fora_api_changes_listening(true);
+        }
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        int n = poll(&pfd, 1, 1000);
+        if (n < 0 && errno == EINTR) continue;
+        if (n != 0 && (n < 0 || !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
+            fora_api_changes_listening(false);
+            fprintf(stderr, "{\"level\":\"warning\",\"msg\":\"change listener lost the"
+                            " database; reading stamps per request\"}\n");
+            PQfinish(conn);
+            conn = NULL;
+            continue;
+        }
+        bool any = false;
+        for (PGnotify *nt; (nt = PQnotifies(conn)) != NULL; PQfreemem(nt))
+            any = true;
+        if (any) fora_api_changes_seen();
+    }
+    fora_api_changes_listening(false);
+    PQfinish(conn);
+    return NULL;
+}
+
 /* The in-process recompute worker (igraph: at most one per process). */
 static void *worker_main(void *arg)
 {
@@ -666,22 +737,61 @@ static const char serve_usage[] =
     "  --workers N    recompute workers in this process: 1 (default) or 0; run\n"
     "                 `fora worker` processes for more\n"
     "  --cors-origin O  send Access-Control-Allow-Origin: O (e.g. a dashboard's\n"
-    "                 origin, or *) and answer CORS preflights\n";
+    "                 origin, or *) and answer CORS preflights\n"
+    "  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate\n"
+    "                 (chain) and private key (libmicrohttpd with GnuTLS)\n"
+    "  --statement-timeout S  cancel a request's database statement after S\n"
+    "                 seconds (default 30; 0: no limit): the request gets 503\n";
+
+/* Reads a whole (small) PEM file into a new string; NULL with a message on stderr. */
+static char *read_pem(const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "fora serve: %s \"%s\": %s\n", opt, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = fora_xmalloc(1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    bool big = n == (1 << 20) - 1 && fgetc(f) != EOF;
+    fclose(f);
+    buf[n] = '\0';
+    if (big || n == 0 || strstr(buf, "-----BEGIN ") == NULL) {
+        fprintf(stderr, "fora serve: %s \"%s\" is not a PEM file%s\n", opt, path,
+                big ? " (over 1 MiB)" : "");
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
 
 int fora_cmd_serve(int argc, char **argv)
 {
     fora_cli_t cli = {0};
     fora_diag_t diag = FORA_DIAG_INIT;
-    enum { OPT_BIND = FORA_OPT_FIRST_OWN, OPT_PORT, OPT_THREADS, OPT_CORS, OPT_WORKERS };
-    static const struct option opts[] = {FORA_CLI_COMMON_OPTIONS,
-                                         {"bind", required_argument, NULL, OPT_BIND},
-                                         {"port", required_argument, NULL, OPT_PORT},
-                                         {"threads", required_argument, NULL, OPT_THREADS},
-                                         {"cors-origin", required_argument, NULL, OPT_CORS},
-                                         {"workers", required_argument, NULL, OPT_WORKERS},
-                                         {NULL, 0, NULL, 0}};
-    const char *bind = "127.0.0.1", *cors = NULL;
-    long long port = 8080, threads = 4, workers = 1;
+    enum {
+        OPT_BIND = FORA_OPT_FIRST_OWN,
+        OPT_PORT,
+        OPT_THREADS,
+        OPT_CORS,
+        OPT_WORKERS,
+        OPT_CERT,
+        OPT_KEY,
+        OPT_STMT_TIMEOUT
+    };
+    static const struct option opts[] = {
+        FORA_CLI_COMMON_OPTIONS,
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"cors-origin", required_argument, NULL, OPT_CORS},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"tls-cert", required_argument, NULL, OPT_CERT},
+        {"tls-key", required_argument, NULL, OPT_KEY},
+        {"statement-timeout", required_argument, NULL, OPT_STMT_TIMEOUT},
+        {NULL, 0, NULL, 0}};
+    const char *bind = "127.0.0.1", *cors = NULL, *cert_path = NULL, *key_path = NULL;
+    long long port = 8080, threads = 4, workers = 1, stmt_timeout = 30;
     int c;
 
     fora_dbconf_from_env(&cli.db);
@@ -702,6 +812,16 @@ int fora_cmd_serve(int argc, char **argv)
         case OPT_WORKERS:
             if (!fora_cli_parse_int("serve", "workers", optarg, 0, 1, &workers)) return 2;
             break;
+        case OPT_CERT:
+            cert_path = optarg;
+            break;
+        case OPT_KEY:
+            key_path = optarg;
+            break;
+        case OPT_STMT_TIMEOUT:
+            if (!fora_cli_parse_int("serve", "statement-timeout", optarg, 0, 86400, &stmt_timeout))
+                return 2;
+            break;
         case OPT_CORS:
             if (optarg[0] == '\0' || strpbrk(optarg, "\r\n"))
                 return fora_cli_usage_error("serve", "--cors-origin must be an origin or *");
@@ -712,6 +832,18 @@ int fora_cmd_serve(int argc, char **argv)
         }
     }
     if (optind != argc) return fora_cli_usage_error("serve", "unexpected argument");
+    if ((cert_path == NULL) != (key_path == NULL))
+        return fora_cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    static char *cert, *key; /* live until the daemon stops */
+    if (cert_path) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return fora_cli_usage_error("serve", "this libmicrohttpd was built without TLS");
+        if ((cert = read_pem("--tls-cert", cert_path)) == NULL ||
+            (key = read_pem("--tls-key", key_path)) == NULL) {
+            free(cert);
+            return 2;
+        }
+    }
 
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
@@ -739,6 +871,14 @@ int fora_cmd_serve(int argc, char **argv)
     }
     srv.pool.db.url = conninfo;
     srv.pool.db.quiet = true;
+    if (stmt_timeout > 0)
+        snprintf(srv.pool.set_timeout, sizeof(srv.pool.set_timeout), "SET statement_timeout = %lld",
+                 stmt_timeout * 1000);
+    /* the connection handed over below was made before the option: set it there too */
+    if (srv.pool.set_timeout[0] && fora_db_exec(conn, srv.pool.set_timeout, &diag) != FORA_OK) {
+        PQfinish(conn);
+        return fora_cli_fail(&diag);
+    }
     pool_put(&srv.pool, conn);
 
     /* block the stop signals in every thread; the main thread waits for them */
@@ -748,14 +888,25 @@ int fora_cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+                                   {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+                                   {MHD_OPTION_END, 0, NULL}};
+    if (cert == NULL) tls[0].option = MHD_OPTION_END;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL, (uint16_t)port, NULL,
-        NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_END);
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL |
+            (cert ? MHD_USE_TLS : 0),
+        (uint16_t)port, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (d == NULL) {
-        fprintf(stderr, "fora: could not listen on %s:%lld (in use?)\n", bind, port);
+        if (cert)
+            fprintf(stderr,
+                    "fora: could not start HTTPS on %s:%lld (port in use, or --tls-cert \"%s\" /"
+                    " --tls-key \"%s\" not a matching PEM certificate and key)\n",
+                    bind, port, cert_path, key_path);
+        else
+            fprintf(stderr, "fora: could not listen on %s:%lld (in use?)\n", bind, port);
         pool_put(&srv.pool, NULL);
         return fora_err_exit_code(FORA_EIO);
     }
@@ -764,12 +915,19 @@ int fora_cmd_serve(int argc, char **argv)
         .db = srv.pool.db, .poll = 1, .quiet = cli.quiet, .stop = &worker_stop};
     pthread_t wt;
     bool have_worker = workers > 0 && pthread_create(&wt, NULL, worker_main, &wl) == 0;
-    printf("fora serving on http://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n", bind, port);
+    static volatile sig_atomic_t listener_stop;
+    listener_t li = {.db = srv.pool.db, .stop = &listener_stop};
+    pthread_t lt;
+    bool have_listener = pthread_create(&lt, NULL, listener_main, &li) == 0;
+    printf("fora serving on %s://%s:%lld/  (JSON API: /v1/forums; Ctrl-C stops)\n",
+           cert ? "https" : "http", bind, port);
     fflush(stdout);
     int sig;
     sigwait(&stop, &sig);
     fprintf(stderr, "fora: stopping (signal %d)\n", sig);
     MHD_stop_daemon(d);
+    listener_stop = 1;
+    if (have_listener) pthread_join(lt, NULL);
     worker_stop = 1;
     if (have_worker) pthread_join(wt, NULL); /* a running job finishes first */
     for (int i = 0; i < srv.pool.nidle; i++)
@@ -777,5 +935,7 @@ int fora_cmd_serve(int argc, char **argv)
     pthread_mutex_destroy(&srv.pool.mu);
     pthread_mutex_destroy(&srv.metrics.mu);
     pthread_mutex_destroy(&srv.tokens.mu);
+    free(cert);
+    free(key);
     return 0;
 }

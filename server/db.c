@@ -160,8 +160,8 @@ static void tail_file(const char *path, char *buf, size_t len, size_t max)
 static fora_err_t run_pg(const cluster_paths_t *p, const char *log, char *const argv[], int *status,
                          fora_diag_t *diag)
 {
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     fora_err_t err = cluster_owner(&uid, &gid, diag);
     if (err != FORA_OK) return err;
 
@@ -217,8 +217,8 @@ static fora_err_t pg_failed(const cluster_paths_t *p, const char *what, const ch
 
 static fora_err_t own_path(const char *path, fora_diag_t *diag)
 {
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     fora_err_t err = cluster_owner(&uid, &gid, diag);
     if (err != FORA_OK) return err;
     if (geteuid() == 0 && chown(path, uid, gid) != 0)

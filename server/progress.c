@@ -42,7 +42,10 @@ static void print_line(fora_progress_t *p, double now, bool final)
         for (int i = 0; i < 30; i++)
             bar[i] = i < filled ? '#' : (p->total > 0 ? '.' : ' ');
         bar[30] = '\0';
-        if (p->total > 0) {
+        if (p->phases) {
+            fprintf(p->out, "\r%-32s [%s] %lld/%lld  %.1f s   ", p->label, bar, (long long)p->done,
+                    (long long)p->total, elapsed);
+        } else if (p->total > 0) {
             double eta = rate > 0 ? (double)(p->total - p->done) / rate : 0.0;
             fprintf(p->out, "\r%-20s [%s] %lld/%lld  %.0f/s  eta %.0fs   ", p->label, bar,
                     (long long)p->done, (long long)p->total, rate, eta);
@@ -64,6 +67,12 @@ void fora_progress_update(fora_progress_t *p, int64_t done)
     if (p->quiet) return;
     double now = fora_now_seconds();
     if (now - p->last_print >= (p->tty ? 0.1 : p->interval)) print_line(p, now, false);
+}
+
+void fora_progress_draw(fora_progress_t *p)
+{
+    if (p->quiet) return;
+    print_line(p, fora_now_seconds(), false);
 }
 
 void fora_progress_end(fora_progress_t *p)

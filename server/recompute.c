@@ -369,7 +369,10 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     PQclear(r);
     if (err != FORA_OK) goto out;
     if (!opts->quiet) fprintf(stderr, "fora: run %s for forum %s: loading snapshot\n", run, forum);
-    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "loading");
+    int phases = 2, phase = 0; /* loading, the steps, storing */
+    for (size_t i = 0; i < NSTEPS; i++)
+        phases += on[i];
+    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "loading", phase++, phases);
 
     /* 2. load and compute (no transaction open on conn while computing) */
     t = fora_now_seconds();
@@ -383,7 +386,8 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
     for (size_t i = 0; i < NSTEPS; i++) {
         if (!on[i]) continue;
         t = fora_now_seconds();
-        if (opts->progress) opts->progress(opts->progress_arg, res->run_id, steps[i]->name);
+        if (opts->progress)
+            opts->progress(opts->progress_arg, res->run_id, steps[i]->name, phase++, phases);
         if ((err = steps[i]->compute(&ctx, &state[i], diag)) != FORA_OK) {
             fora_diag_prefix(diag, "%s: ", steps[i]->name);
             goto fail;
@@ -396,7 +400,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
 
     /* 3. store everything and complete the run in one transaction */
     t = fora_now_seconds();
-    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "storing");
+    if (opts->progress) opts->progress(opts->progress_arg, res->run_id, "storing", phase++, phases);
     if ((err = fora_db_exec(conn, "BEGIN", diag)) != FORA_OK) goto fail;
     in_tx = true;
     for (size_t i = 0; i < NSTEPS; i++) {

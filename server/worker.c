@@ -23,9 +23,11 @@ typedef struct progress_ctx {
     const char *job;
 } progress_ctx_t;
 
-static void record_progress(void *arg, int64_t run_id, const char *what)
+static void record_progress(void *arg, int64_t run_id, const char *what, int done, int total)
 {
     progress_ctx_t *pc = arg;
+    (void)done;
+    (void)total;
     char run[24];
     if (pc->conn == NULL || PQstatus(pc->conn) != CONNECTION_OK) return;
     snprintf(run, sizeof(run), "%lld", (long long)run_id);

@@ -55,6 +55,7 @@ typedef struct fora_api_response {
     const char *content_type; /* of text (static) */
     const char *route;        /* the matched route pattern (static), or NULL: for metrics */
     char location[128];       /* a Location header for 201/202 answers, or "" */
+    char etag[24];            /* the ETag of text when the result cache knows it, or "" */
 } fora_api_response_t;
 
 /* Answers req; never fails (errors become an error document and status). */
@@ -69,6 +70,23 @@ char *fora_api_csv(json_t *doc);
 
 /* Result-cache hits and misses so far (requests with use_cache). */
 void fora_api_cache_stats(uint64_t *hits, uint64_t *misses);
+
+/*
+ * Change notifications (migrations/0009_change_notify.sql).  While a
+ * listener is connected and says so with fora_api_changes_listening(true),
+ * the result cache trusts a forum's stamp (data version, newest completed
+ * run) until fora_api_changes_seen() reports a notification, so a cached
+ * answer costs no query; without a listener every cached request reads the
+ * stamp.  Either call forgets every remembered stamp.  Thread-safe; O(1).
+ */
+void fora_api_changes_listening(bool on);
+void fora_api_changes_seen(void);
+
+/* Stamp reads so far: from the database, and remembered ones (for tests and /metrics). */
+void fora_api_stamp_stats(uint64_t *queries, uint64_t *remembered);
+
+/* The strong ETag of a body: 64-bit FNV-1a as a quoted hex string.  O(len). */
+void fora_api_etag(const char *body, size_t len, char out[24]);
 
 /* Builds the error document for code with message and optional detail. */
 json_t *fora_api_error_body(fora_err_t code, const char *message, const char *detail);

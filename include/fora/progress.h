@@ -26,12 +26,15 @@ typedef struct fora_progress {
     double started;    /* monotonic seconds at begin */
     double last_print; /* monotonic seconds of the last output */
     double interval;   /* seconds between plain lines (default 5) */
+    bool phases;       /* counting phases of a job: the bar shows the elapsed time, not a rate */
 } fora_progress_t;
 
 /* Starts counting `label` towards `total` (-1: unknown). */
 void fora_progress_begin(fora_progress_t *p, bool quiet, const char *label, int64_t total);
 /* Sets the count to `done` and redraws when it is time. */
 void fora_progress_update(fora_progress_t *p, int64_t done);
+/* Redraws now (a new phase, a new label).  Nothing when quiet. */
+void fora_progress_draw(fora_progress_t *p);
 /* Prints the final count, elapsed time and rate. */
 void fora_progress_end(fora_progress_t *p);
 /* Monotonic clock in seconds. */

@@ -31,8 +31,11 @@ typedef struct fora_recompute_opts {
     uint64_t seed;           /* seeds every random choice of the run (stored in its params) */
     const char *only;        /* comma-separated analyses to run (NULL: all; summary always) */
     bool quiet;              /* no progress lines */
-    /* called (when not NULL) as the run moves on: "loading", a step's name, "storing" */
-    void (*progress)(void *arg, int64_t run_id, const char *what);
+    /*
+     * called (when not NULL) as the run moves on, before each phase:
+     * "loading", a step's name, "storing"; phase `done` (0-based) of `total`
+     */
+    void (*progress)(void *arg, int64_t run_id, const char *what, int done, int total);
     void *progress_arg;
     struct {
         fora_centrality_opts_t centrality; /* graph and seed are the run's */

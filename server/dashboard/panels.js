@@ -259,16 +259,18 @@ export async function hourProfile(body, view) {
 // ---- survival ---------------------------------------------------------------------
 
 export async function survival(body, view) {
-  const doc = await get(forumPath(view.forum, "survival", "members"), { group_by: "status" });
+  // by trajectory group (the latest run's, issue 4) when some run computed them, else by status
+  const by = view.analyses.has("trajectories") ? "trajectory" : "status";
+  const doc = await get(forumPath(view.forum, "survival", "members"), { group_by: by });
   const groups = doc.groups && doc.groups.length ? doc.groups : [Object.assign({ label: "all" }, doc.all)];
   const shown = groups.filter((g) => g.curve && g.curve.length).sort((a, b) => b.n - a.n).slice(0, 8);
   const datasets = shown.map((g, i) => ({
-    label: `${g.label} (n = ${fmt(g.n)})`, stepped: true, pointRadius: 0, borderWidth: 2,
+    label: `${g.name ? `${g.label}. ${g.name}` : g.label} (n = ${fmt(g.n)})`, stepped: true, pointRadius: 0, borderWidth: 2,
     borderColor: color(i), backgroundColor: color(i),
     data: [{ x: 0, y: 1 }, ...g.curve.map((r) => ({ x: r.time, y: r.surv }))],
   }));
   const lr = doc.logrank;
-  body.append(el("p", { class: "note", text: `Kaplan–Meier: share of members not yet gone (${doc.params.event}, ${doc.params.silence_days} days of silence) by days since ${doc.params.origin}, by status${lr ? `; log-rank χ² = ${fmt(lr.chisq)}, p = ${fmt(lr.p)}` : ""}.` }));
+  body.append(el("p", { class: "note", text: `Kaplan–Meier: share of members not yet gone (${doc.params.event}, ${doc.params.silence_days} days of silence) by days since ${doc.params.origin}, by ${by === "trajectory" ? "trajectory group" : by}${lr ? `; log-rank χ² = ${fmt(lr.chisq)}, p = ${fmt(lr.p)}` : ""}.` }));
   chart(body, {
     type: "line", data: { datasets },
     options: { scales: { x: { type: "linear", title: { display: true, text: "days" } },

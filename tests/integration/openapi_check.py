@@ -432,8 +432,11 @@ def run(args):
             if p["name"] == "job":
                 bad[p["name"]] = "999999999"
                 check(spec, srv, method, tpl, bad, None, tok, want=404, detail="job")
-        if any(p["name"] == "run" for p in spec.params(tpl, method, "query")):
-            check(spec, srv, method, tpl, pp, {"run": "999999999"}, tok, want=404, detail="run")
+        for p in spec.params(tpl, method, "query"):
+            if p["name"] == "run":
+                q = dict(p.get("x-test-with", {}))  # e.g. split=trajectory
+                q["run"] = "999999999"
+                check(spec, srv, method, tpl, pp, q, tok, want=404, detail="run")
 
         # a wrong method: 405 on API routes, 404 on static files and /metrics
         if "405" in op["responses"]:

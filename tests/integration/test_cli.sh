@@ -124,4 +124,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 kill -TERM "$pid"
 wait "$pid" || fail "serve did not stop cleanly"
 contains "$(cat "$TMP/serve.log")" '"status":404'
+# recompute's progress: a bar of phases on a terminal (script(1) gives it one), lines otherwise
+script -qec "$fora recompute --forum beer --only summary" /dev/null >"$TMP/tty.txt" 2>&1 ||
+    fail "recompute on a terminal: $(cat "$TMP/tty.txt")"
+tr '\r' '\n' <"$TMP/tty.txt" | grep -qE 'beer run [0-9]+: storing +\[#+\.*\] 2/3' ||
+    fail "no progress bar on a terminal: $(cat -v "$TMP/tty.txt")"
+expect_exit 0 "$fora" recompute --forum beer --only summary
+contains "$ERR" 'summary computed in'
+! grep -q $'\r' "$TMP/err" || fail "a bar drawn into a file"
 echo "integration cli: all passed"

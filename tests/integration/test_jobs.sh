@@ -90,6 +90,11 @@ OUT=$(curl -s -H "Authorization: Bearer $read_token" "$base/v1/jobs/$job1")
 [ "$(json "d['status']")" = completed ] || fail "job 1: $OUT"
 [ "$(json "d['run_id'] is not None and d['started_at'] is not None and d['error'] is None")" = True ] ||
     fail "job 1 fields: $OUT"
+# run_url is the job's run's summary
+run_url=$(json "d['run_url']")
+jrun=$(json "d['run_id']")
+OUT=$(curl -s -H "Authorization: Bearer $read_token" "$base$run_url")
+[ "$(json "d['run']['id']")" = "$jrun" ] || fail "run_url $run_url: $OUT"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $read_token" "$base/v1/jobs/999999")
 [ "$code" = 404 ] || fail "unknown job gave $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $read_token" "$base/v1/jobs/x1")

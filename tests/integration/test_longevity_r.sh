@@ -158,10 +158,13 @@ check all_default "2,5,60,70"
 # origin = registration; last activity = latest post or event (or registration);
 # end = latest post, event, registration or ban; silent when end - last >= 180 days.
 # Compared in whole seconds (fora's days times 86400).
-sql "
+# obs_sql MEMBERS TIME: the observations "time,event,group" (silence of 180 days from
+# registration) in SQL, for the members MEMBERS selects as (id, grp, reg); TIME turns the
+# seconds into the output's unit
+obs_sql() {
+    sql "
 WITH f AS (SELECT id FROM forums WHERE name = 'beer'),
-mem AS (SELECT id, status, floor(extract(epoch FROM registered_at)) AS reg
-        FROM members WHERE forum_id = (SELECT id FROM f) AND registered_at IS NOT NULL),
+mem AS ($1),
 lp AS (SELECT author_id AS m, max(floor(extract(epoch FROM created_at))) AS t FROM posts
        WHERE forum_id = (SELECT id FROM f) AND author_id IS NOT NULL GROUP BY 1),
 le AS (SELECT member_id AS m, max(floor(extract(epoch FROM occurred_at))) AS t FROM member_events
@@ -171,11 +174,15 @@ e AS (SELECT greatest(
         (SELECT max(floor(extract(epoch FROM occurred_at))) FROM member_events WHERE forum_id = (SELECT id FROM f)),
         (SELECT max(floor(extract(epoch FROM registered_at))) FROM members WHERE forum_id = (SELECT id FROM f)),
         (SELECT max(floor(extract(epoch FROM banned_at))) FROM members WHERE forum_id = (SELECT id FROM f))) AS t),
-o AS (SELECT mem.status, mem.reg, greatest(mem.reg, lp.t, le.t) AS act, e.t AS end_t
+o AS (SELECT mem.grp, mem.reg, greatest(mem.reg, lp.t, le.t) AS act, e.t AS end_t
       FROM mem LEFT JOIN lp ON lp.m = mem.id LEFT JOIN le ON le.m = mem.id CROSS JOIN e)
-SELECT ((CASE WHEN end_t - act >= 180 * 86400 THEN act ELSE end_t END) - reg)::bigint
-       || ',' || (CASE WHEN end_t - act >= 180 * 86400 THEN 1 ELSE 0 END) || ',' || status
-FROM o" | sort >"$TMP/sql_obs.txt"
+SELECT (((CASE WHEN end_t - act >= 180 * 86400 THEN act ELSE end_t END) - reg)$2)
+       || ',' || (CASE WHEN end_t - act >= 180 * 86400 THEN 1 ELSE 0 END) || ',' || grp
+FROM o"
+}
+obs_sql "SELECT id, status AS grp, floor(extract(epoch FROM registered_at)) AS reg
+         FROM members WHERE forum_id = (SELECT id FROM f) AND registered_at IS NOT NULL" \
+    "::bigint" | sort >"$TMP/sql_obs.txt"
 tail -n +2 "$TMP/status_silence.csv" |
     awk -F, '{ printf "%.0f,%s,%s\n", $1 * 86400, $2, $3 }' | sort >"$TMP/fora_obs.txt"
 [ "$(wc -l <"$TMP/sql_obs.txt")" -gt 1000 ] || fail "SQL gave $(wc -l <"$TMP/sql_obs.txt") rows"
@@ -184,6 +191,54 @@ diff "$TMP/sql_obs.txt" "$TMP/fora_obs.txt" >"$TMP/obs.diff" ||
 events=$(awk -F, '$2 == 1' "$TMP/fora_obs.txt" | wc -l)
 echo "status_silence: $(wc -l <"$TMP/fora_obs.txt") observations ($events events) equal SQL's"
 [ "$events" -gt 100 ] || fail "too few events ($events) for a meaningful comparison"
+
+# ---- trajectory groups (issue 4's run) as survival groups ---------------------
+# The same observations as status_silence, grouped by the trajectory group that
+# the run assigned (members who never posted have none and are left out), built
+# in SQL from run_trajectory_members and given to R; the API's
+# group_by=trajectory must equal R's tables.
+expect_exit 0 "$fora" recompute --quiet --forum beer --seed 1 --only trajectories
+trun=$(sql "SELECT max(id) FROM analysis_runs WHERE status = 'completed' AND 'trajectories' = ANY(analyses)")
+mkdir -p "$TMP/r-trajectory"
+{
+    echo "time,event,group"
+    obs_sql "SELECT m.id, t.grp, floor(extract(epoch FROM m.registered_at)) AS reg
+             FROM members m JOIN run_trajectory_members t ON t.member_id = m.id AND t.run_id = $trun
+             WHERE m.forum_id = (SELECT id FROM f) AND m.registered_at IS NOT NULL" "::float8 / 86400"
+} >"$TMP/trajectory.csv"
+ngrp=$(sql "SELECT count(*) FROM run_trajectory_groups WHERE run_id = $trun")
+[ "$ngrp" -ge 2 ] || fail "the sample's trajectory model has $ngrp groups; the test needs two or more"
+Rscript "$TMP/ref.R" "$TMP/trajectory.csv" "$TMP/r-trajectory" "2,5,60,70,365" 2>"$TMP/rerr" ||
+    fail "R failed on the trajectory groups: $(cat "$TMP/rerr")"
+expect_exit 0 "$fora" show \
+    "/v1/forums/beer/survival/members?group_by=trajectory&event=silence&silence_days=180&horizons=2,5,60,70,365&at=2015-01-01T00:00:00Z"
+cp "$TMP/out" "$TMP/api_traj.json"
+! grep -qiE 'nan|infinity' "$TMP/api_traj.json" || fail "NaN in the trajectory survival"
+python3 "$TMP/compare.py" "$TMP/api_traj.json" "$TMP/r-trajectory" api_trajectory ||
+    fail "survival by trajectory group differs from R"
+# each group carries its number as label and the run's rule label as name
+sql "SELECT grp || ' ' || label FROM run_trajectory_groups WHERE run_id = $trun ORDER BY grp" >"$TMP/names_sql.txt"
+python3 -c "
+import json; d = json.load(open('$TMP/api_traj.json'))
+assert d['params']['trajectory_run'] == $trun, d['params']
+for g in d['groups']: print(g['label'], g['name'])
+assert [g['label'] for g in d['still_active']['groups']] == [g['label'] for g in d['groups']]
+assert all('name' in g for g in d['still_active']['groups'])
+" >"$TMP/names_api.txt" || fail "trajectory group names or run missing"
+grep -Fxf "$TMP/names_api.txt" "$TMP/names_sql.txt" >/dev/null || fail "group names differ from the run's"
+[ "$(comm -23 <(sort "$TMP/names_api.txt") <(sort "$TMP/names_sql.txt") | wc -l)" -eq 0 ] ||
+    fail "API group names not in the run: $(cat "$TMP/names_api.txt")"
+# ?run= picks the trajectory run; it needs the trajectory grouping; unknown runs are 404
+expect_exit 0 "$fora" show "/v1/forums/beer/survival/members?group_by=trajectory&event=silence&silence_days=180&horizons=2,5,60,70,365&at=2015-01-01T00:00:00Z&run=$trun"
+cmp -s "$TMP/out" "$TMP/api_traj.json" || fail "?run=$trun answered differently from the latest run"
+expect_exit 2 "$fora" show "/v1/forums/beer/survival/members?run=$trun"
+contains "$OUT$ERR" '"run"'
+expect_exit 4 "$fora" show "/v1/forums/beer/survival/members?group_by=trajectory&run=999999"
+contains "$OUT$ERR" 'no run 999999'
+expect_exit 2 "$fora" show "/v1/forums/beer/survival/threads?cohort=year"
+contains "$OUT$ERR" 'parameter \"cohort\" does not apply to threads'
+expect_exit 2 "$fora" show "/v1/forums/beer/survival/members?cohort=year"
+contains "$OUT$ERR" 'needs group_by=cohort'
 
 # ---- bad options name the parameter -------------------------------------------
 expect_exit 2 "$fora" longevity --forum beer --out "$TMP/x.csv" --event suspension

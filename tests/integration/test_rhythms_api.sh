@@ -185,6 +185,60 @@ expect_exit 0 "$fora" show "/v1/forums/beer/activity/profile?split=status&group=
 [ "$(json "len(d['share']['posts']), d['share']['posts_amplitude'] >= 1")" = "24 True" ] ||
     fail "share: $(json "d['share']")"
 
+# trajectory groups (issue 4's run) as a split: posts and active members per UTC month
+# and trajectory group equal SQL's join of posts with run_trajectory_members; the share of
+# group 1 per local hour equals SQL's too
+# no run with trajectories yet: 404 naming "run"
+expect_exit 4 "$fora" show "/v1/forums/beer/activity/series?split=trajectory"
+[ "$(json "d['error']['detail']")" = run ] || fail "split=trajectory without a run: $OUT"
+expect_exit 0 "$fora" recompute --quiet --forum beer --seed 1 --only trajectories
+trun=$(sql "SELECT max(id) FROM analysis_runs WHERE status = 'completed' AND 'trajectories' = ANY(analyses)")
+expect_exit 0 "$fora" show "/v1/forums/beer/activity/series?bin=month&zone=UTC&split=trajectory&group=1"
+cp "$TMP/out" "$TMP/traj_series.json"
+sql "SELECT to_char(date_trunc('month', p.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS'),
+            t.grp, count(*), count(DISTINCT p.author_id)
+     FROM posts p JOIN run_trajectory_members t ON t.member_id = p.author_id AND t.run_id = $trun
+     WHERE p.forum_id = $fid GROUP BY 1, 2" | tr '|' ' ' >"$TMP/traj_sql.txt"
+sql "SELECT grp, label FROM run_trajectory_groups WHERE run_id = $trun" | tr '|' ' ' >"$TMP/traj_names.txt"
+python3 - "$TMP/traj_series.json" "$TMP/traj_sql.txt" "$TMP/traj_names.txt" "$trun" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); fails = []
+names = dict(l.split(None, 1) for l in open(sys.argv[3]) if l.strip())
+want = {}
+for l in open(sys.argv[2]):
+    if l.strip():
+        b, g, p, a = l.split(); want[(b, g)] = (int(p), int(a))
+at = {b["local_start"]: i for i, b in enumerate(d["bins"])}
+groups = {g["label"]: g for g in d["groups"]}
+if d["split"] != "trajectory" or d["trajectory_run"] != int(sys.argv[4]): fails.append("split/run")
+if set(groups) != set(names): fails.append(f"groups {sorted(groups)} vs run's {sorted(names)}")
+for k, g in groups.items():
+    if g["name"] != names[k].strip(): fails.append(f"group {k} name {g['name']} vs {names[k]}")
+n = 0
+for (b, g), (p, a) in want.items():
+    i = at[b]; n += 1
+    if groups[g]["posts"][i] != p or groups[g]["active_members"][i] != a:
+        fails.append(f"{b} group {g}: {groups[g]['posts'][i]}/{groups[g]['active_members'][i]} vs SQL {p}/{a}")
+tot = sum(sum(g["posts"]) for g in groups.values())
+if tot != sum(p for p, _ in want.values()): fails.append("total posts of the groups")
+if fails: print("FAIL", *fails[:20], sep="\n  ", file=sys.stderr); sys.exit(1)
+print(f"trajectory split: {n} (month, group) cells equal SQL's; {len(groups)} groups")
+PY
+expect_exit 0 "$fora" show "/v1/forums/beer/activity/profile?kind=hour_of_day&zone=UTC&split=trajectory&group=1"
+cp "$TMP/out" "$TMP/traj_profile.json"
+sql "SELECT extract(hour FROM p.created_at AT TIME ZONE 'UTC')::int,
+            count(*) FILTER (WHERE t.grp = 1), count(*)
+     FROM posts p LEFT JOIN run_trajectory_members t ON t.member_id = p.author_id AND t.run_id = $trun
+     WHERE p.forum_id = $fid GROUP BY 1" | tr '|' ' ' >"$TMP/traj_hours.txt"
+python3 - "$TMP/traj_profile.json" "$TMP/traj_hours.txt" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); sh = d["share"]["posts"]
+rows = [list(map(int, l.split())) for l in open(sys.argv[2]) if l.strip()]
+for h, g, a in rows:
+    assert abs(sh[h] - g / a) < 1e-12, (h, sh[h], g / a)
+assert d["group_name"] and d["trajectory_run"] > 0
+print(f"trajectory share by hour: {len(rows)} hours equal SQL's")
+PY
 # engagement
 expect_exit 0 "$fora" show "/v1/forums/beer/engagement?limit=5"
 want=$(sql "SELECT round((SELECT count(DISTINCT author_id) FROM posts WHERE forum_id = $fid)::numeric
@@ -222,6 +276,9 @@ bad 'survival/threads?group_by=status' group_by
 bad 'survival/threads?origin=first_post' origin
 bad 'engagement?download_kind=' download_kind
 bad 'engagement?bogus=1' bogus
+bad "activity/profile?split=status&run=$trun" run
+bad 'activity/heatmap?split=trajectory&group=99' group
+bad 'activity/series?split=trajectory&run=abc' run
 # a window without data: well-formed and empty
 expect_exit 0 "$fora" show "/v1/forums/beer/activity/series?from=2030-01-01&to=2030-01-01"
 [ "$(json "d['bins'], d['stats']['trend']['slope_per_bin'], d['stats']['acf']['seasonal_lag']")" = "[] None None" ] ||

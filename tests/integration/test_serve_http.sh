@@ -76,6 +76,9 @@ curl -s -o "$TMP/c2" "$base/v1/forums/beer/members?limit=7"
 cmp -s "$TMP/c1" "$TMP/c2" || fail "cached answer differs"
 curl -s -o "$TMP/m0" "$base/metrics"
 grep -q '^fora_result_cache_requests_total{outcome="hit"} [1-9]' "$TMP/m0" || fail "no cache hit"
+# between change notifications (migrations/0009) the stamp is not re-read from the database
+grep -q '^fora_result_stamps_total{source="remembered"} [1-9]' "$TMP/m0" ||
+    fail "no remembered stamp: $(grep fora_result_stamps "$TMP/m0")"
 sql "UPDATE forums SET data_version = data_version + 1 WHERE name = 'beer'" >/dev/null
 OUT=$(curl -s "$base/v1/forums/beer/members?limit=7")
 [ "$(json "d['run']['stale']")" = True ] || fail "a cached answer hid new data: $OUT"
@@ -142,4 +145,42 @@ assert any(l["route"] == "/v1/forums/{forum}/members" and l["status"] == 400 for
 assert all("?" not in l["path"] for l in lines)
 EOF
 [ -n "$(sql "SELECT last_used_at FROM api_tokens WHERE name = 'dashboard'")" ] || fail "last_used_at"
+# ---- native TLS (--tls-cert/--tls-key) and the statement timeout --------------
+command -v openssl >/dev/null || fail "openssl not found (scripts/install-deps.sh)"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
+    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null || fail "openssl req"
+expect_exit 2 "$fora" serve --port 1 --tls-cert "$TMP/cert.pem"
+contains "$ERR" "--tls-cert and --tls-key go together"
+expect_exit 2 "$fora" serve --port 1 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/nosuch.pem"
+contains "$ERR" "nosuch.pem"
+expect_exit 2 "$fora" serve --port 1 --tls-cert "$TMP/serve.log" --tls-key "$TMP/key.pem"
+contains "$ERR" "is not a PEM file"
+tport=$((port + 1))
+"$fora" serve --port "$tport" --workers 0 --statement-timeout 1 --tls-cert "$TMP/cert.pem" \
+    --tls-key "$TMP/key.pem" 2>"$TMP/tls.log" >"$TMP/tls.out" &
+tpid=$!
+for _ in $(seq 100); do command curl -s --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/healthz" >/dev/null && break; sleep 0.1; done
+contains "$(cat "$TMP/tls.out")" "https://127.0.0.1:$tport/"
+code=$(curl -s -o "$TMP/tls_body" -w '%{http_code}' --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/v1/forums/beer/summary")
+[ "$code" = 200 ] || fail "HTTPS summary: $code"
+cmp -s <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["posts"])' "$TMP/tls_body") \
+    <(sql "SELECT count(*) FROM posts") || fail "HTTPS summary body"
+code=$(command curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$tport/healthz" || true)
+[ "$code" != 200 ] || fail "plain HTTP answered on the TLS port"
+# a statement blocked longer than --statement-timeout: 503 after about a second, and the
+# server keeps answering
+psql "$FORA_DATABASE_URL" -qAt -c "BEGIN; LOCK TABLE run_keyplayer_sets IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;" >/dev/null 2>&1 &
+lpid=$!
+sleep 1
+t0=$(date +%s.%N)
+code=$(curl -s -o "$TMP/slow" -w '%{http_code}' --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/v1/forums/beer/keyplayers?method=kpp_neg&limit=3")
+t1=$(date +%s.%N)
+[ "$code" = 503 ] || fail "a blocked statement gave $code: $(cat "$TMP/slow")"
+contains "$(cat "$TMP/slow")" "statement timeout"
+python3 -c "import sys; d = $t1 - $t0; assert 0.9 < d < 4, d" || fail "the timeout took $(python3 -c "print($t1 - $t0)") s"
+wait "$lpid" || true
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/v1/forums/beer/keyplayers?method=kpp_neg&limit=3")
+[ "$code" = 200 ] || fail "after the lock: $code"
+kill -TERM "$tpid"
+wait "$tpid" || fail "the TLS server did not stop cleanly"
 echo "test_serve_http: ok"
