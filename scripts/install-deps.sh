@@ -8,6 +8,8 @@ packages=(
     build-essential cmake pkg-config
     libigraph-dev libgsl-dev libmicrohttpd-dev libjansson-dev libpq-dev
     libexpat1-dev zlib1g-dev
+    # CBLAS for the linking analysis's blocked products (optional in CMake)
+    libopenblas-dev
     postgresql-15 postgresql-client-15
     curl python3 clang-format
     # the TLS test makes a self-signed certificate; the HTTP load benchmark

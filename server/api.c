@@ -662,6 +662,7 @@ static const fora__api_route_t *const route_tables[] = {
     fora__api_routes_jobs,
     fora__api_routes_rhythms,
     fora__api_routes_trajectories,
+    fora__api_routes_linking,
 };
 
 /*

@@ -60,6 +60,7 @@ extern const fora__api_route_t fora__api_routes_keyplayers[];
 extern const fora__api_route_t fora__api_routes_jobs[];
 extern const fora__api_route_t fora__api_routes_rhythms[];
 extern const fora__api_route_t fora__api_routes_trajectories[];
+extern const fora__api_route_t fora__api_routes_linking[];
 
 /* ---- answering -------------------------------------------------------------- */
 

@@ -80,5 +80,6 @@ int fora_cmd_worker(int argc, char **argv);
 fora_err_t fora_token_generate(char out[46]);
 int fora_cmd_longevity(int argc, char **argv);
 int fora_cmd_trajectories(int argc, char **argv);
+int fora_cmd_link(int argc, char **argv);
 
 #endif /* FORA_CLI_H */

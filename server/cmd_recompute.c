@@ -23,7 +23,7 @@ static const char recompute_usage[] =
     "                    starter_only\n"
     "  --keep-self-loops keep replies to oneself in the reply graph\n"
     "  --only A[,B...]   run only these analyses (summary always runs): summary,\n"
-    "                    keyplayers, trajectories\n"
+    "                    keyplayers, trajectories, linking\n"
     "  --seed N          seed of every random choice (default 1; stored in the run)\n"
     "  --from T, --to T  analyse only posts in [from, to) (timestamps or Unix seconds)\n"
     "  --weights SPEC    composite weights, e.g. pagerank:0.5,betweenness:0.5\n"

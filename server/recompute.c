@@ -157,6 +157,7 @@ static const fora__run_step_t *const steps[] = {
     &fora__run_step_summary,
     &fora__run_step_keyplayers,
     &fora__run_step_trajectories,
+    &fora__run_step_linking,
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

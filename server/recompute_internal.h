@@ -47,6 +47,7 @@ typedef struct fora__run_step {
 extern const fora__run_step_t fora__run_step_summary;
 extern const fora__run_step_t fora__run_step_keyplayers;
 extern const fora__run_step_t fora__run_step_trajectories;
+extern const fora__run_step_t fora__run_step_linking;
 
 /* ---- helpers for store() ---------------------------------------------------- */
 

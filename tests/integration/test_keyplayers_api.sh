@@ -13,7 +13,7 @@ expect_exit 4 "$fora" show /v1/forums/beer/members
 
 expect_exit 0 "$fora" recompute --quiet --forum beer --seed 7
 run=$(sql "SELECT max(id) FROM analysis_runs WHERE status = 'completed'")
-[ "$(sql "SELECT analyses::text FROM analysis_runs WHERE id = $run")" = "{summary,keyplayers,trajectories}" ] ||
+[ "$(sql "SELECT analyses::text FROM analysis_runs WHERE id = $run")" = "{summary,keyplayers,trajectories,linking}" ] ||
     fail "analyses of the run"
 [ "$(sql "SELECT params->>'seed' FROM analysis_runs WHERE id = $run")" = 7 ] || fail "seed recorded"
 [ "$(sql "SELECT params->'from' FROM analysis_runs WHERE id = $run")" = null ] || fail "open window"

@@ -1,0 +1,68 @@
+# `fora link eval` and `fora link similar` on the bundled sample loaded from
+# PostgreSQL.  The snapshot the command loads must give exactly the numbers
+# that tests/unit/test_linking_sample.c measures on the same bundle read
+# straight from the CSV files (seed 1, 1000 queries; see the table there), so
+# this checks the load path, the zone and the JSON; then the similar-members
+# answer (per-component cosines, a member without posts) and bad input.
+source "$(dirname "$0")/lib.sh"
+fora=$FORA_BIN
+
+fresh_db fora_it_link
+expect_exit 0 "$fora" migrate --quiet
+expect_exit 0 "$fora" import --quiet --forum beer "$FORA_SOURCE_DIR/server/sample/beer"
+
+expect_exit 0 "$fora" link eval --forum beer --episode-len 5,9 --queries 1000 --seed 1 --sybils 300
+contains "$OUT" '"episodes"'
+case "$OUT" in *NaN*|*nan*|*Infinity*) fail "non-finite number in: ${OUT:0:400}";; esac
+[ "$(json "len(d['episodes'])")" = 2 ] || fail "two lengths"
+[ "$(json "d['episodes'][1]['episode_len']")" = 9 ] || fail "order of lengths"
+[ "$(json "d['episodes'][1]['queries']")" = 383 ] || fail "L=9: every eligible episode queried"
+[ "$(json "round(d['episodes'][1]['views']['both']['mrr'], 4)")" = 0.4693 ] || fail "L=9 both MRR: $OUT"
+[ "$(json "round(d['episodes'][1]['views']['time']['mrr'], 4)")" = 0.337 ] || fail "L=9 time MRR"
+[ "$(json "round(d['episodes'][1]['views']['context']['mrr'], 4)")" = 0.3392 ] || fail "L=9 context MRR"
+[ "$(json "round(d['episodes'][1]['random']['mrr'], 4)")" = 0.1044 ] || fail "L=9 random MRR"
+[ "$(json "round(d['episodes'][0]['views']['both']['mrr'], 4)")" = 0.3253 ] || fail "L=5 both MRR"
+[ "$(json "d['sybils']['split_members']")" = 190 ] || fail "190 members have 6 posts"
+[ "$(json "round(d['sybils']['views']['both']['mrr'], 4)")" = 0.0754 ] || fail "sybil MRR"
+[ "$(json "d['sybils']['mrr_over_random']['both'] > 10")" = True ] || fail "sybils beat random"
+
+# a length nobody reaches: a reason, not an error
+expect_exit 0 "$fora" link eval --forum beer --episode-len 1000 --queries 10
+contains "$(json "d['episodes'][0]['reason']")" "no row has another row"
+
+# similar: the most active member of the sample
+top=$(zcat "$FORA_SOURCE_DIR/server/sample/beer/posts.csv.gz" | awk -F, 'NR>1 && $3!=""{print $3}' |
+      sort | uniq -c | sort -k1,1nr -k2,2 | awk 'NR==1{print $2}')
+expect_exit 0 "$fora" link similar --forum beer --member "$top" --k 5
+[ "$(json "len(d['similar'])")" = 5 ] || fail "five neighbours"
+[ "$(json "d['reason']")" = None ] || fail "no reason for an active member"
+[ "$(json "all(d['similar'][i]['similarity'] >= d['similar'][i+1]['similarity'] for i in range(4))")" = True ] ||
+    fail "best first"
+[ "$(json "sorted(d['similar'][0]['components'])")" = "['category', 'embedding', 'gaps', 'hour_of_week', 'session']" ] ||
+    fail "components"
+[ "$(json "'$top' not in [e['ext_id'] for e in d['similar']]")" = True ] || fail "itself excluded"
+# the sample has one board category: after centring that component is zero for everybody
+[ "$(json "d['zero_components']")" = "['category']" ] || fail "zero components: $OUT"
+
+# a member who never posted: a reason, no neighbours
+silent=$(zcat "$FORA_SOURCE_DIR/server/sample/beer/members.csv.gz" | awk -F, 'NR>1{print $1}' | sort >"$TMP/all";
+         zcat "$FORA_SOURCE_DIR/server/sample/beer/posts.csv.gz" | awk -F, 'NR>1{print $3}' | sort -u >"$TMP/posting";
+         comm -23 "$TMP/all" "$TMP/posting" | awk 'NR==1')
+expect_exit 0 "$fora" link similar --forum beer --member "$silent"
+[ "$(json "d['reason']")" = "no posts" ] || fail "reason for $silent: $OUT"
+[ "$(json "d['similar']")" = "[]" ] || fail "no neighbours"
+
+# bad input
+expect_exit 4 "$fora" link similar --forum beer --member no-such-member
+contains "$ERR" 'member "no-such-member" not found'
+expect_exit 4 "$fora" link eval --forum nosuch
+contains "$ERR" 'forum "nosuch" not found'
+expect_exit 2 "$fora" link eval --forum beer --episode-len 0
+contains "$ERR" "episode-len"
+expect_exit 2 "$fora" link similar --forum beer
+contains "$ERR" "--member"
+expect_exit 2 "$fora" link similar --forum beer --member "$top" --view text
+contains "$ERR" "view"
+expect_exit 2 "$fora" link frobnicate
+rm -rf "$TMP"
+echo ok
