@@ -24,13 +24,15 @@ fora_err_t fora_recompute_sweep(PGconn *conn, int64_t *swept, fora_diag_t *diag)
 {
     /*
      * A bigint advisory key shows in pg_locks as classid = high 32 bits,
-     * objid = low 32 bits, objsubid = 1.
+     * objid = low 32 bits, objsubid = 1; pg_locks shows the locks of every
+     * database of the server, so only this database's count.
      */
     PGresult *res = PQexec(
         conn, "UPDATE analysis_runs r SET status = 'failed', finished_at = clock_timestamp(),"
               " error = 'interrupted: the process computing the run ended before it finished'"
               " WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_locks l"
               "  WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted"
+              "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
               "  AND l.classid = (r.id >> 32)::oid AND l.objid = (r.id & 4294967295)::oid)");
     fora_err_t err = fora_db_check(res, PGRES_COMMAND_OK, "sweeping interrupted runs", diag);
     if (err == FORA_OK && swept) *swept = atoll(PQcmdTuples(res));

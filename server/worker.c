@@ -62,6 +62,8 @@ fora_err_t fora_worker_run_one(PGconn *conn, PGconn *progress_conn, const char *
                      " error = 'interrupted: the worker running the job ended'"
                      " WHERE j.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_locks l"
                      "  WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted"
+                     "  AND l.database = (SELECT oid FROM pg_database"
+                     "                    WHERE datname = current_database())"
                      "  AND l.classid = 1 AND l.objid = (j.id & 2147483647)::oid)");
     err = fora_db_check(r, PGRES_COMMAND_OK, "sweeping interrupted jobs", diag);
     PQclear(r);
