@@ -159,6 +159,7 @@ tport=$((port + 1))
 "$fora" serve --port "$tport" --workers 0 --statement-timeout 1 --tls-cert "$TMP/cert.pem" \
     --tls-key "$TMP/key.pem" 2>"$TMP/tls.log" >"$TMP/tls.out" &
 tpid=$!
+trap 'kill "$tpid" 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do command curl -s --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/healthz" >/dev/null && break; sleep 0.1; done
 contains "$(cat "$TMP/tls.out")" "https://127.0.0.1:$tport/"
 code=$(curl -s -o "$TMP/tls_body" -w '%{http_code}' --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/v1/forums/beer/summary")
