@@ -439,13 +439,8 @@ fora_err_t fora__gbtm_ctx_subsample(const fora__gbtm_ctx_t *c, size_t nsample, g
     return FORA_OK;
 }
 
-void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c)
+static void free_work(fora__gbtm_ctx_t *c)
 {
-    free(c->X);
-    free(c->pat);
-    free(c->runs);
-    free(c->cells);
-    free(c->member_pattern);
     free(c->logpi);
     free(c->eta);
     free(c->s);
@@ -461,7 +456,34 @@ void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c)
     free(c->E);
     free(c->R);
     free(c->diff);
+}
+
+void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c)
+{
+    free(c->X);
+    free(c->pat);
+    free(c->runs);
+    free(c->cells);
+    free(c->member_pattern);
+    free_work(c);
     memset(c, 0, sizeof(*c));
+}
+
+fora_err_t fora__gbtm_ctx_worker(const fora__gbtm_ctx_t *c, fora__gbtm_ctx_t *w)
+{
+    *w = *c;
+    if (alloc_work(w) != FORA_OK) {
+        free_work(w);
+        memset(w, 0, sizeof(*w));
+        return FORA_ENOMEM;
+    }
+    return FORA_OK;
+}
+
+void fora__gbtm_ctx_worker_destroy(fora__gbtm_ctx_t *w)
+{
+    free_work(w);
+    memset(w, 0, sizeof(*w));
 }
 
 /* ---- likelihood ------------------------------------------------------- */

@@ -9,8 +9,10 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gbtm_internal.h"
 
@@ -636,6 +638,72 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
     return FORA_OK;
 }
 
+/* ---- EM from many starts on two threads ------------------------------------ */
+
+/*
+ * The EM runs of the starts are independent (each starts from its own
+ * parameters and recomputes every working array it reads), so they run on
+ * FIT_THREADS threads, each with its own working arrays over the shared
+ * data (fora__gbtm_ctx_worker).  Start k always gets the same arithmetic,
+ * whichever thread runs it, so results do not depend on the thread count.
+ */
+#define FIT_THREADS 2
+
+typedef struct em_job {
+    fora__gbtm_ctx_t *c; /* this thread's context */
+    double *theta;       /* parameter blocks of npar values */
+    const size_t *which; /* start k uses block which[k] (NULL: block k) */
+    size_t n, from, step;
+    int max_iter;
+    double tol;
+    double *ll; /* n log-likelihoods */
+    int *iters; /* n, or NULL */
+    bool *conv; /* n, or NULL */
+} em_job_t;
+
+static void *em_job_run(void *arg)
+{
+    em_job_t *j = arg;
+    for (size_t k = j->from; k < j->n; k += j->step) {
+        int it;
+        bool cv;
+        size_t b = j->which ? j->which[k] : k;
+        j->ll[k] = run_em(j->c, j->theta + b * j->c->npar, j->max_iter, j->tol, &it, &cv);
+        if (j->iters) j->iters[k] = it;
+        if (j->conv) j->conv[k] = cv;
+    }
+    return NULL;
+}
+
+/* EM from n starts (see em_job_t) on up to FIT_THREADS threads.  O(n EM runs / threads). */
+static void run_em_starts(fora__gbtm_ctx_t *c, double *theta, const size_t *which, size_t n,
+                          int max_iter, double tol, double *ll, int *iters, bool *conv)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = n > 1 && cpus > 1 ? FIT_THREADS : 1;
+    em_job_t job[FIT_THREADS];
+    fora__gbtm_ctx_t wc[FIT_THREADS];
+    pthread_t th[FIT_THREADS];
+    bool have_ctx[FIT_THREADS] = {false}, running[FIT_THREADS] = {false};
+    for (size_t t = 0; t < nt; t++)
+        job[t] = (em_job_t){c, theta, which, n, t, nt, max_iter, tol, ll, iters, conv};
+    for (size_t t = 1; t < nt; t++) {
+        have_ctx[t] = fora__gbtm_ctx_worker(c, &wc[t]) == FORA_OK;
+        if (!have_ctx[t]) continue; /* thread 0 runs these starts afterwards */
+        job[t].c = &wc[t];
+        running[t] = pthread_create(&th[t], NULL, em_job_run, &job[t]) == 0;
+    }
+    em_job_run(&job[0]);
+    for (size_t t = 1; t < nt; t++) {
+        if (running[t]) pthread_join(th[t], NULL);
+        if (have_ctx[t]) fora__gbtm_ctx_worker_destroy(&wc[t]);
+        if (!running[t]) {
+            job[t].c = c;
+            em_job_run(&job[t]);
+        }
+    }
+}
+
 fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm_opts_t *o,
                          fora_gbtm_fit_t **out, fora_diag_t *diag)
 {
@@ -713,9 +781,9 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
                 assign[i] = (int32_t)gsl_rng_uniform_int(rng, K);
         }
         init_from_assign(cs, assign, cand + s * m);
-        int iters;
-        bool conv;
-        cll[s] = run_em(cs, cand + s * m, SHORT_ITERS, o->tol, &iters, &conv);
+    }
+    run_em_starts(cs, cand, NULL, ncand, SHORT_ITERS, o->tol, cll, NULL, NULL);
+    for (size_t s = 0; s < ncand; s++) {
         if (!isfinite(cll[s])) cll[s] = -INFINITY;
         corder[s] = s;
     }
@@ -730,11 +798,9 @@ fora_err_t fora_gbtm_fit(const fora_gbtm_data_t *data, size_t K, const fora_gbtm
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for a %zu-group fit", K);
         goto out;
     }
-    for (size_t s = 0; s < f->starts; s++) {
-        double *th = cand + corder[s] * m;
-        lls[s] = run_em(&c, th, o->max_iter, o->tol, &siters[s], &sconv[s]);
+    run_em_starts(&c, cand, corder, f->starts, o->max_iter, o->tol, lls, siters, sconv);
+    for (size_t s = 0; s < f->starts; s++)
         if (!isfinite(lls[s])) f->starts_failed++;
-    }
     /* Newton polish of the POLISH_TOP best ends within POLISH_WITHIN of the best */
     size_t *ord = malloc(f->starts * sizeof(size_t));
     if (ord == NULL) {

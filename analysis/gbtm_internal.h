@@ -87,6 +87,14 @@ static inline double fora__gbtm_tau(double kappa)
 fora_err_t fora__gbtm_ctx_init(fora__gbtm_ctx_t *c, const fora_gbtm_data_t *d, size_t K,
                                const fora_gbtm_opts_t *o, fora_diag_t *diag);
 void fora__gbtm_ctx_destroy(fora__gbtm_ctx_t *c);
+/*
+ * A second context over c's data (shared, read-only: X, patterns, cells)
+ * with working arrays of its own, so that another thread can run EM on c's
+ * data while c is in use.  Freed with fora__gbtm_ctx_worker_destroy() before
+ * c is destroyed.  ENOMEM.
+ */
+fora_err_t fora__gbtm_ctx_worker(const fora__gbtm_ctx_t *c, fora__gbtm_ctx_t *w);
+void fora__gbtm_ctx_worker_destroy(fora__gbtm_ctx_t *w);
 /* A context for nsample members drawn uniformly with replacement from c's
  * members (patterns weighted by how often they were drawn); member_pattern is
  * NULL.  Used for the short runs of the starts on large data. */
