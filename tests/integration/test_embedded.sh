@@ -30,8 +30,9 @@ port=$((20000 + RANDOM % 20000))
 "$fora" serve --port "$port" --data-dir "$dir" 2>"$TMP/serve.log" >/dev/null &
 spid=$!
 trap 'kill "$spid" 2>/dev/null || true; "$fora" db stop --quiet --data-dir "$dir" 2>/dev/null || true; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "http://127.0.0.1:$port/v1/forums")" = 200 ] || fail "serve"
+for _ in $(seq 300); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "$auth" "http://127.0.0.1:$port/v1/forums")
+[ "$code" = 200 ] || fail "serve answered $code: $(cat "$TMP/body"); log: $(tail -5 "$TMP/serve.log")"
 expect_exit 0 "$fora" db stop --data-dir "$dir"
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "$auth" "http://127.0.0.1:$port/v1/forums")
 [ "$code" = 503 ] || fail "expected 503 while the database is down, got $code"
