@@ -644,8 +644,10 @@ static fora_err_t build_result(fora__gbtm_ctx_t *c, const double *theta, const d
  * The EM runs of the starts are independent (each starts from its own
  * parameters and recomputes every working array it reads), so they run on
  * FIT_THREADS threads, each with its own working arrays over the shared
- * data (fora__gbtm_ctx_worker).  Start k always gets the same arithmetic,
- * whichever thread runs it, so results do not depend on the thread count.
+ * data (fora__gbtm_ctx_worker).  Threads take the next start from a shared
+ * counter (runs differ widely in length).  Start k always gets the same
+ * arithmetic, whichever thread runs it, so results do not depend on the
+ * thread count or the schedule.
  */
 #define FIT_THREADS 2
 
@@ -653,7 +655,8 @@ typedef struct em_job {
     fora__gbtm_ctx_t *c; /* this thread's context */
     double *theta;       /* parameter blocks of npar values */
     const size_t *which; /* start k uses block which[k] (NULL: block k) */
-    size_t n, from, step;
+    size_t n;
+    size_t *next; /* shared: the next start to run */
     int max_iter;
     double tol;
     double *ll; /* n log-likelihoods */
@@ -664,7 +667,7 @@ typedef struct em_job {
 static void *em_job_run(void *arg)
 {
     em_job_t *j = arg;
-    for (size_t k = j->from; k < j->n; k += j->step) {
+    for (size_t k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->n;) {
         int it;
         bool cv;
         size_t b = j->which ? j->which[k] : k;
@@ -685,8 +688,9 @@ static void run_em_starts(fora__gbtm_ctx_t *c, double *theta, const size_t *whic
     fora__gbtm_ctx_t wc[FIT_THREADS];
     pthread_t th[FIT_THREADS];
     bool have_ctx[FIT_THREADS] = {false}, running[FIT_THREADS] = {false};
+    size_t next = 0;
     for (size_t t = 0; t < nt; t++)
-        job[t] = (em_job_t){c, theta, which, n, t, nt, max_iter, tol, ll, iters, conv};
+        job[t] = (em_job_t){c, theta, which, n, &next, max_iter, tol, ll, iters, conv};
     for (size_t t = 1; t < nt; t++) {
         have_ctx[t] = fora__gbtm_ctx_worker(c, &wc[t]) == FORA_OK;
         if (!have_ctx[t]) continue; /* thread 0 runs these starts afterwards */
