@@ -263,6 +263,12 @@ bool fora__api_resolve_forum(fora__api_ctx_t *ctx, const char *key, char *id, si
     return true;
 }
 
+bool fora__api_forum_run(fora__api_ctx_t *ctx, const char *analysis, char *forum, char *run)
+{
+    return fora__api_resolve_forum(ctx, ctx->seg[0], forum, FORA_API_ID_LEN) &&
+           fora__api_pick_run(ctx, forum, analysis, run, FORA_API_ID_LEN);
+}
+
 bool fora__api_pick_run(fora__api_ctx_t *ctx, const char *forum_id, const char *analysis, char *run,
                         size_t len)
 {

@@ -154,6 +154,22 @@ bool fora__api_pick_run(fora__api_ctx_t *ctx, const char *forum_id, const char *
                         size_t len);
 
 /*
+ * Resolves ctx->seg[0] into forum (its id as text) and picks the run of
+ * `analysis` into run (both buffers of FORA_API_ID_LEN bytes); false with
+ * the 404 answered.  The preamble of every stored-result route.
+ */
+#define FORA_API_ID_LEN 24
+bool fora__api_forum_run(fora__api_ctx_t *ctx, const char *analysis, char *forum, char *run);
+
+/*
+ * The "run" object of run $1 as a scalar subquery, for documents that are
+ * not built from a join with the run.
+ */
+#define FORA_API_RUN_OF_PARAM1                                                                     \
+    "(SELECT " FORA_API_RUN_JSON " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"        \
+    " WHERE r.id = $1::bigint)"
+
+/*
  * SQL for the "run" object every result document carries, for a run r
  * joined with its forum f.
  */

@@ -64,10 +64,10 @@ static const char *const *member_field_names(const char *names[N_MEMBER_FIELDS +
     " || (to_jsonb(x) - 'run_id' - 'member_id' - 'burt_constraint' - 'ext_id' - 'ord'))"
 
 /* The forum and run of a result route; false when an error was answered. */
+/* The forum and the run of this file's analysis (404 answered when missing). */
 static bool forum_run(fora__api_ctx_t *ctx, char *forum, char *run)
 {
-    return fora__api_resolve_forum(ctx, ctx->seg[0], forum, 24) &&
-           fora__api_pick_run(ctx, forum, "keyplayers", run, 24);
+    return fora__api_forum_run(ctx, "keyplayers", forum, run);
 }
 
 /* GET /v1/forums/{forum}/members */

@@ -10,15 +10,13 @@
 
 #include "api_internal.h"
 
+/* The forum and the run of this file's analysis (404 answered when missing). */
 static bool forum_run(fora__api_ctx_t *ctx, char *forum, char *run)
 {
-    return fora__api_resolve_forum(ctx, ctx->seg[0], forum, 24) &&
-           fora__api_pick_run(ctx, forum, "trajectories", run, 24);
+    return fora__api_forum_run(ctx, "trajectories", forum, run);
 }
 
-#define RUN_OBJ                                                                                    \
-    "(SELECT " FORA_API_RUN_JSON " FROM analysis_runs r JOIN forums f ON f.id = r.forum_id"        \
-    " WHERE r.id = $1::bigint)"
+#define RUN_OBJ FORA_API_RUN_OF_PARAM1
 
 #define GROUP_JSON                                                                                 \
     "json_build_object('group', g.grp, 'label', g.label, 'rule_label', g.rule_label,"              \

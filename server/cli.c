@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int fora_cli_common(fora_cli_t *cli, int c, const char *usage)
 {
@@ -34,6 +35,14 @@ int fora_cli_fail(const fora_diag_t *diag)
 {
     fprintf(stderr, "fora: %s\n", diag->msg[0] ? diag->msg : fora_strerror(diag->code));
     return fora_err_exit_code(diag->code);
+}
+
+fora_err_t fora_cli_print_json(const json_t *doc, size_t flags, fora_diag_t *diag)
+{
+    if (json_dumpf(doc, stdout, flags) != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+        return fora_diag_set(diag, FORA_EIO, "could not write the JSON to stdout: %s",
+                             strerror(errno));
+    return FORA_OK;
 }
 
 int fora_cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #define FORA_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "fora/db.h"
@@ -53,6 +54,9 @@ int fora_cli_common(fora_cli_t *cli, int c, const char *usage);
 
 /* Prints "fora: MESSAGE" for a failed command and returns its exit code. */
 int fora_cli_fail(const fora_diag_t *diag);
+/* Prints doc to stdout with Jansson `flags` and a newline, flushed; EIO (naming stdout) on failure.
+ */
+fora_err_t fora_cli_print_json(const json_t *doc, size_t flags, fora_diag_t *diag);
 /* Prints a usage error and returns 2. */
 int fora_cli_usage_error(const char *cmd, const char *fmt, ...) FORA_PRINTF(2, 3);
 

@@ -188,11 +188,7 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
     } else {
         json_object_set_new(doc, "sybils", json_null());
     }
-    if (json_dumpf(doc, stdout, JSON_FLAGS) != 0 || fputc('\n', stdout) == EOF ||
-        fflush(stdout) != 0) {
-        fora_diag_set(&diag, FORA_EIO, "could not write the JSON to stdout: %s", strerror(errno));
-        goto fail;
-    }
+    if (fora_cli_print_json(doc, JSON_FLAGS, &diag) != FORA_OK) goto fail;
     goto out;
 nomem:
     fora_diag_set(&diag, FORA_ENOMEM, "out of memory building the JSON");
@@ -280,11 +276,7 @@ static int link_similar(const fora_cli_t *cli, const char *forum, const char *me
             if (e == NULL || json_array_append_new(arr, e) != 0) goto nomem;
         }
     }
-    if (json_dumpf(doc, stdout, JSON_FLAGS) != 0 || fputc('\n', stdout) == EOF ||
-        fflush(stdout) != 0) {
-        fora_diag_set(&diag, FORA_EIO, "could not write the JSON to stdout: %s", strerror(errno));
-        goto fail;
-    }
+    if (fora_cli_print_json(doc, JSON_FLAGS, &diag) != FORA_OK) goto fail;
     goto out;
 nomem:
     fora_diag_set(&diag, FORA_ENOMEM, "out of memory building the JSON");

@@ -458,11 +458,8 @@ static int cmd_fit(int argc, char **argv)
         json_object_set_new(doc, "orders", ol);
     }
     json_object_set_new(doc, "best_bic_K", best_k > 0 ? json_integer(best_k) : json_null());
-    if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
-        fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
-        fora_diag_set(&diag, FORA_EIO, "could not write the JSON to stdout: %s", strerror(errno));
+    if (fora_cli_print_json(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17), &diag) != FORA_OK)
         goto fail;
-    }
     goto out;
 fail:
     rc = fora_cli_fail(&diag);
