@@ -161,8 +161,9 @@ static void test_synth(void)
     fora_diag_t d = FORA_DIAG_INIT;
     ASSERT_OK(fora_synth_write(&so, dir, NULL, &d), &d);
     fora_snapshot_t *s = kp_load_bundle(dir);
-    const int Ls[5] = {1, 3, 5, 7, 9};
-    for (int i = 0; i < 5; i++) {
+    /* two lengths keep the test short (the header has all five, measured once) */
+    const int Ls[2] = {3, 9};
+    for (int i = 0; i < 2; i++) {
         fora_link_eval_t ev, bal;
         episodes(s, Ls[i], &ev, &bal);
         print_eval("synth episodes", Ls[i], &ev);
