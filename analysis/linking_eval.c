@@ -273,7 +273,7 @@ static fora_link_view_t fit_view_of(const double beta[FORA_LINK_NCOMP])
  * components from the fixed weights; both from each fitted ablation, keeping
  * the better, so that on these queries it is at least as good as either.
  */
-static fora_err_t fit_views(const fit_set_t *f, fora_link_view_t out[FORA_LINK_NVIEWS])
+static fora_err_t fit_views(const fit_set_t *f, fora_link_view_t out[FORA_LINK_NVIEWS], int *better)
 {
     double beta[FORA_LINK_NVIEWS][FORA_LINK_NCOMP];
     int32_t most = 1;
@@ -286,8 +286,10 @@ static fora_err_t fit_views(const fit_set_t *f, fora_link_view_t out[FORA_LINK_N
         for (int c = 0; c < FORA_LINK_NCOMP; c++)
             beta[v][c] = (double)w.w[c] * w.w[c];
     }
-    fit_ascend(f, view_allowed[FORA_LINK_VIEW_TIME], beta[FORA_LINK_VIEW_TIME], sc);
-    fit_ascend(f, view_allowed[FORA_LINK_VIEW_CONTEXT], beta[FORA_LINK_VIEW_CONTEXT], sc);
+    double mt = fit_ascend(f, view_allowed[FORA_LINK_VIEW_TIME], beta[FORA_LINK_VIEW_TIME], sc);
+    double mc =
+        fit_ascend(f, view_allowed[FORA_LINK_VIEW_CONTEXT], beta[FORA_LINK_VIEW_CONTEXT], sc);
+    *better = mt > mc ? FORA_LINK_VIEW_TIME : FORA_LINK_VIEW_CONTEXT;
     /* both: from each fitted ablation, the better end */
     double got = -1;
     for (int a = 0; a < 2; a++) {
@@ -503,6 +505,41 @@ out:
     return err;
 }
 
+/* The rows taking part, ranked by one view: the compacted combined matrix and its queries. */
+typedef struct rank_work {
+    const fora_link_fp_t *fp;
+    const int32_t *use, *key;
+    int32_t n, nall, dim;
+    float *X, *qb, *S; /* fp->n x dim; EVAL_QB x dim; EVAL_QB x n */
+} rank_work_t;
+
+/* Adds 1/rank, rank <= 10 and rank of queries qq[0..nq) under view w to sums[0..3). */
+static void rank_queries(const rank_work_t *r, const fora_link_view_t *w, const int32_t *qq,
+                         int32_t nq, double sums[3])
+{
+    const int32_t n = r->n, dim = r->dim;
+    fora_link_fp_combine(r->fp, w, r->X);
+    if (n < r->nall)
+        for (int32_t i = 0; i < n; i++)
+            if (r->use[i] != i)
+                memcpy(r->X + (size_t)i * dim, r->X + (size_t)r->use[i] * dim,
+                       (size_t)dim * sizeof(*r->X));
+    for (int32_t q0 = 0; q0 < nq; q0 += EVAL_QB) {
+        int32_t nb = nq - q0 < EVAL_QB ? nq - q0 : EVAL_QB;
+        for (int32_t i = 0; i < nb; i++)
+            memcpy(r->qb + (size_t)i * dim, r->X + (size_t)qq[q0 + i] * dim,
+                   (size_t)dim * sizeof(*r->qb));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, n, dim, 1.0f, r->qb, dim, r->X,
+                    dim, 0.0f, r->S, n);
+        for (int32_t i = 0; i < nb; i++) {
+            double rank = first_rank(r->S + (size_t)i * n, r->key, n, qq[q0 + i]);
+            sums[0] += 1.0 / rank;
+            sums[1] += rank <= 10.0 ? 1.0 : 0.0;
+            sums[2] += rank;
+        }
+    }
+}
+
 fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target,
                                  const fora_link_eval_opts_t *opts, fora_link_eval_t *out,
                                  fora_diag_t *diag)
@@ -600,6 +637,21 @@ fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target
                   out->fold_queries[1] >= FIT_MIN_QUERIES;
     for (int v = 0; v < FORA_LINK_NVIEWS; v++)
         out->weights[0][v] = out->weights[1][v] = fora_link_view_get((fora_link_view_id_t)v);
+    /* queries grouped by fold: those of fold 1 are ranked with fold 0's weights and back */
+    int32_t nf0 = 0;
+    for (int32_t i = 0; i < nq; i++)
+        if (qfold[i] == 1) qo[nf0++] = qs[i];
+    const int32_t split = nf0;
+    for (int32_t i = 0; i < nq; i++)
+        if (qfold[i] == 0) qo[nf0++] = qs[i];
+
+    /* one view's combined matrix at a time: memory fp->n x dim floats */
+    X = malloc(n1 * (size_t)dim * sizeof(*X));
+    qb = malloc((size_t)EVAL_QB * dim * sizeof(*qb));
+    S = malloc((size_t)EVAL_QB * n1 * sizeof(*S));
+    if (!X || !qb || !S) goto nomem;
+    rank_work_t rw = {fp, use, key, n, nall, dim, X, qb, S};
+
     if (out->fitted) {
         const float *xr = fp->x;
         if (n < nall) {
@@ -614,55 +666,32 @@ fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target
         if (fit_build(&w, qs, qfold, nq, set) != FORA_OK) goto nomem;
         free(xr_own);
         xr_own = NULL;
-        for (int f = 0; f < 2; f++)
-            if (fit_views(&set[f], out->weights[f]) != FORA_OK) goto nomem;
+        for (int f = 0; f < 2; f++) {
+            int better;
+            if (fit_views(&set[f], out->weights[f], &better) != FORA_OK) goto nomem;
+            /* the fit scores mixes on short candidate lists; ranked exactly on the fold's own
+             * queries, a combination that does not beat the better ablation gives way to it */
+            const int32_t *qf = qo + (f == 0 ? split : 0);
+            const int32_t nf = f == 0 ? nq - split : split;
+            double sb[3] = {0, 0, 0}, sa[3] = {0, 0, 0};
+            rank_queries(&rw, &out->weights[f][FORA_LINK_VIEW_BOTH], qf, nf, sb);
+            rank_queries(&rw, &out->weights[f][better], qf, nf, sa);
+            if (sa[0] >= sb[0]) out->weights[f][FORA_LINK_VIEW_BOTH] = out->weights[f][better];
+        }
     }
-    /* queries grouped by fold: those of fold 1 are ranked with fold 0's weights and back */
-    int32_t nf0 = 0;
-    for (int32_t i = 0; i < nq; i++)
-        if (qfold[i] == 1) qo[nf0++] = qs[i];
-    const int32_t split = nf0;
-    for (int32_t i = 0; i < nq; i++)
-        if (qfold[i] == 0) qo[nf0++] = qs[i];
-
-    /* one view's combined matrix at a time: memory fp->n x dim floats */
-    X = malloc(n1 * (size_t)dim * sizeof(*X));
-    if (!X) goto nomem;
-    qb = malloc((size_t)EVAL_QB * dim * sizeof(*qb));
-    S = malloc((size_t)EVAL_QB * n1 * sizeof(*S));
-    if (!qb || !S) goto nomem;
 
     for (int v = 0; v < FORA_LINK_NVIEWS; v++) {
-        double mrr = 0, rec = 0, mrank = 0;
-        for (int f = 0; f < (out->fitted ? 2 : 1); f++) {
-            /* fold f's weights rank the other fold's queries */
-            const int32_t a = out->fitted ? (f == 0 ? 0 : split) : 0;
-            const int32_t b = out->fitted ? (f == 0 ? split : nq) : nq;
-            const int32_t *qq = out->fitted ? qo : qs;
-            fora_link_fp_combine(fp, &out->weights[f][v], X);
-            if (n < nall)
-                for (int32_t i = 0; i < n; i++)
-                    if (use[i] != i)
-                        memcpy(X + (size_t)i * dim, X + (size_t)use[i] * dim,
-                               (size_t)dim * sizeof(*X));
-            for (int32_t q0 = a; q0 < b; q0 += EVAL_QB) {
-                int32_t nb = b - q0 < EVAL_QB ? b - q0 : EVAL_QB;
-                for (int32_t i = 0; i < nb; i++)
-                    memcpy(qb + (size_t)i * dim, X + (size_t)qq[q0 + i] * dim,
-                           (size_t)dim * sizeof(*qb));
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, n, dim, 1.0f, qb, dim, X,
-                            dim, 0.0f, S, n);
-                for (int32_t i = 0; i < nb; i++) {
-                    double rank = first_rank(S + (size_t)i * n, key, n, qq[q0 + i]);
-                    mrr += 1.0 / rank;
-                    rec += rank <= 10.0 ? 1.0 : 0.0;
-                    mrank += rank;
-                }
-            }
+        double sums[3] = {0, 0, 0};
+        if (out->fitted) {
+            /* fold 0's weights rank fold 1's queries (qo[0 .. split)) and back */
+            rank_queries(&rw, &out->weights[0][v], qo, split, sums);
+            rank_queries(&rw, &out->weights[1][v], qo + split, nq - split, sums);
+        } else {
+            rank_queries(&rw, &out->weights[0][v], qs, nq, sums);
         }
-        out->view[v].mrr = mrr / nq;
-        out->view[v].recall10 = rec / nq;
-        out->view[v].mean_rank = mrank / nq;
+        out->view[v].mrr = sums[0] / nq;
+        out->view[v].recall10 = sums[1] / nq;
+        out->view[v].mean_rank = sums[2] / nq;
     }
     goto out;
 nomem:
