@@ -19,6 +19,8 @@
 #define LINK_SYBILS 300
 #define LINK_MIN_HALF 3
 #define LINK_BALANCED 2 /* episodes per member in the balanced protocol */
+/* rows ranked per evaluation: larger forums are measured on a sample of whole members */
+#define LINK_MAX_ROWS 50000
 
 static const int link_lengths[] = {1, 3, 5, 7, 9};
 #define NLENGTHS ((int)(sizeof(link_lengths) / sizeof(link_lengths[0])))
@@ -58,9 +60,9 @@ static void params(const fora_recompute_opts_t *o, json_t *obj)
     for (int i = 0; i < NLENGTHS; i++)
         json_array_append_new(lens, json_integer(link_lengths[i]));
     json_object_set_new(obj, "linking",
-                        json_pack("{s:i, s:i, s:o, s:i, s:i}", "k", LINK_K, "queries", LINK_QUERIES,
-                                  "episode_lengths", lens, "sybils", LINK_SYBILS,
-                                  "balanced_per_member", LINK_BALANCED));
+                        json_pack("{s:i, s:i, s:o, s:i, s:i, s:i}", "k", LINK_K, "queries",
+                                  LINK_QUERIES, "episode_lengths", lens, "sybils", LINK_SYBILS,
+                                  "balanced_per_member", LINK_BALANCED, "max_rows", LINK_MAX_ROWS));
 }
 
 /* Evaluates fp into row e; a forum without two rows of one member gives a reason. */
@@ -69,8 +71,12 @@ static fora_err_t eval_into(const fora_link_fp_t *fp, const int32_t *target, uin
 {
     fora_diag_t d = FORA_DIAG_INIT;
     e->rows = fp->n;
-    fora_err_t err = fora_link_evaluate_ex(
-        fp, target, &(fora_link_eval_opts_t){LINK_QUERIES, e->per_member, true, seed}, &e->ev, &d);
+    const fora_link_eval_opts_t eo = {.queries = LINK_QUERIES,
+                                      .per_member = e->per_member,
+                                      .max_rows = LINK_MAX_ROWS,
+                                      .fit = true,
+                                      .seed = seed};
+    fora_err_t err = fora_link_evaluate_ex(fp, target, &eo, &e->ev, &d);
     if (err == FORA_ENOTFOUND) {
         snprintf(e->reason, sizeof e->reason, "%s", d.msg);
         return FORA_OK;

@@ -235,6 +235,7 @@ typedef struct fora_link_metrics {
 typedef struct fora_link_eval {
     int32_t per_member;                         /* rows kept per member (0: all) */
     int32_t rows;                               /* rows taking part */
+    bool sampled;                               /* rows sampled by max_rows */
     int32_t queries;                            /* queries evaluated */
     int32_t candidates;                         /* rows ranked per query (rows - 1) */
     int32_t eligible;                           /* rows whose member has another row */
@@ -267,6 +268,8 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
 typedef struct fora_link_eval_opts {
     int32_t queries;    /* kappa: query rows sampled, >= 1 (1000) */
     int32_t per_member; /* rows kept per member (or target): 0 all, or >= 2 (0) */
+    int32_t max_rows;   /* more rows taking part: a random sample of whole members
+                           (or targets) whose rows fit; 0 no limit (0) */
     bool fit;           /* fit each view's weights on half the members (true) */
     uint64_t seed;      /* query sample, the member-balanced pool, the folds (1) */
 } fora_link_eval_opts_t;
@@ -287,6 +290,12 @@ void fora_link_eval_opts_default(fora_link_eval_opts_t *o);
  * fingerprint can show against it: MRR <= 1, so a margin over random of at
  * most 1 / random.
  *
+ * Sampled pool (max_rows > 0): when more rows than max_rows take part, whole
+ * members (all their rows; rows of target -1 one by one) are taken in a
+ * random order (seeded) while they fit, so that a large forum is measured on
+ * a sample of its members at a bounded cost; `sampled` says so, and the
+ * random baseline is that of the sample.
+ *
  * Fitted views (fit): the sampled queries are split in two folds by their
  * member (a seeded hash, so a member's rows share a fold).  On each fold the
  * weights of every view are fitted to maximise that fold's MRR: time over the
@@ -295,13 +304,15 @@ void fora_link_eval_opts_default(fora_link_eval_opts_t *o);
  * well as either.  Coordinate ascent over a grid of
  * squared weights {0, 1/16 .. 16}; each query's candidate list is its best
  * 50 other rows under each component and under the fixed combined view plus
- * its best 32 positives.  Each fold's weights then rank the other fold's
+ * its best 32 positives; since those lists favour mixes, a fitted `both`
+ * that does not beat the better ablation when the fold's own queries are
+ * ranked exactly is replaced by it.  Each fold's weights then rank the other fold's
  * queries exactly, so no query is scored with weights fitted on its own
  * member.  Positives are the fold's own members' other rows - no link from
  * outside the forum is used.  A fold with fewer than 20 queries: no fitting,
  * fixed weights (fitted false).
  *
- * EINVAL for queries < 1, per_member 1 or < 0; ENOTFOUND when no row has a
+ * EINVAL for queries < 1, per_member 1 or < 0, max_rows < 0; ENOTFOUND when no row has a
  * positive; ENOMEM.
  * Time complexity: O(queries * rows * dim) flops (twice that when fitting)
  * plus O(queries * rows) per component to select the candidates.  Memory:
