@@ -48,13 +48,23 @@
  * Members with no posts (or fewer than L) get no row: they are listed in
  * `skipped` with the reason.
  *
- * Randomness: one GSL MT19937 generator seeded with opts.seed (walks, the
- * subspace iteration's start, query sampling), so results are reproducible.
- * Matrix products use CBLAS (OpenBLAS when the build found it, else GSL's).
+ * Randomness, all derived from opts.seed so results are reproducible: each
+ * member's walks draw from its own SplitMix64 stream (started from seed and
+ * the member's index), the subspace iteration's start and the query sampling
+ * from GSL MT19937 generators.  Matrix products use CBLAS (OpenBLAS when the
+ * build found it, else GSL's).
+ *
+ * Threads: the walks, the sparse products of the embedding and the all-rows
+ * top-k search run on opts.threads worker threads (0: min(2, online CPUs))
+ * with fixed pieces of work whose results are combined in a fixed order, so
+ * every result is bit-identical whatever the number of threads.  While its
+ * workers call CBLAS, fora_link_topk sets OpenBLAS to one thread of its own
+ * (openblas_set_num_threads, process-wide) and restores the previous count.
  *
  * Ownership: *_create/_compute allocate, the matching _destroy frees.
- * Thread safety: results are immutable; functions are reentrant.  Pure
- * computation, no I/O.
+ * Thread safety: results are immutable; functions are reentrant, except that
+ * two fora_link_topk calls at once may leave OpenBLAS's thread count at one.
+ * Pure computation, no I/O.
  */
 #ifndef FORA_LINKING_H
 #define FORA_LINKING_H
@@ -82,6 +92,7 @@ extern const char *const fora_link_comp_names[FORA_LINK_NCOMP];
 #define FORA_LINK_SESSION_DIMS 4
 #define FORA_LINK_MAX_CATEGORIES 32
 #define FORA_LINK_MAX_EPISODE 1000
+#define FORA_LINK_MAX_THREADS 16
 
 /* Why a member has no row. */
 typedef enum fora_link_skip {
@@ -105,6 +116,13 @@ typedef struct fora_link_opts {
     bool centre;            /* centre each component before normalising (true) */
     uint64_t seed;          /* RNG seed (1) */
     const fora_tzmap_t *tz; /* the forum's zone; NULL: UTC */
+    int threads;            /* worker threads, 0..FORA_LINK_MAX_THREADS; 0: min(2, CPUs) (0) */
+    /* NULL (default): rows for every member.  Else rows only for the members m
+     * with member_mask[m] != 0 (one entry per member of the snapshot); the
+     * others are neither rows nor skipped, and centring and standardising are
+     * over the rows kept.  Not used by the context embedding, which always
+     * walks the whole snapshot. */
+    const uint8_t *member_mask;
 } fora_link_opts_t;
 
 /* Fills *o with the defaults above. */
@@ -145,11 +163,65 @@ typedef struct fora_link_fp {
 } fora_link_fp_t;
 
 /*
- * Computes the fingerprints of every member (or episode) of s.  EINVAL
- * naming the option that is out of range; ENOMEM; ENUMERIC if the
- * eigen-decomposition of the embedding fails.
- * Time complexity: O(P log T + W * window + (N_nodes * d) * (d + nnz/N_nodes) *
- * power_iters + rows * dim), W = walk tokens (members x walks x length x 2).
+ * A random pool of members for a cap on the number of rows (the evaluation
+ * of large forums, server/run_linking.c): when the rows of episode_len posts
+ * of all members (whole histories for 0) number at most max_rows, marks every
+ * member; else marks the members taken in a seeded random order (one GSL
+ * MT19937 shuffle of all members), each one whose rows still fit under
+ * max_rows.  mask has one byte per member of s (for opts.member_mask).
+ * Returns the rows of the pool.  ENOMEM only, through diag, as -1.
+ * Time complexity: O(M + P).
+ */
+int64_t fora_link_member_pool(const fora_snapshot_t *s, int episode_len, int64_t max_rows,
+                              uint64_t seed, uint8_t *mask, fora_diag_t *diag);
+
+/*
+ * The context embedding of a snapshot, learned once and shared by the
+ * fingerprints of every episode length (the embedding does not depend on
+ * episode_len or on any option of the rows).  Opaque; holds, for every
+ * thread, emb(thread) + emb(its board): threads x embed_dim doubles.
+ */
+typedef struct fora_link_context fora_link_context_t;
+
+/*
+ * Learns the context embedding of s with the embedding options of o
+ * (embed_dim, walks_per_member, walk_length, window, power_iters, seed,
+ * threads; the others are not used): walks from every posting member, PPMI
+ * of the co-occurrences, seeded randomised subspace iteration.  EINVAL
+ * naming the option that is out of range, or for an unfinished snapshot;
+ * ETOOLARGE; ENOMEM; ENUMERIC if an eigen-decomposition fails.
+ * Time complexity: O(P + W * window + W log W + N * r^2 * power_iters +
+ * nnz * r * (power_iters + 2)), W = walk tokens (posting members x walks x
+ * (2 length - 1)), N = members + threads + boards with posts, nnz <= 2 W
+ * window the non-zeros of the PPMI matrix, r = embed_dim + 10; divided
+ * between the threads except the O(N r^2) orthonormalisations (OpenBLAS's).
+ * Memory: O(W window) pair counts, then 2 N r doubles (N = 345 k, r = 42:
+ * 232 MB) beside the sparse matrix.
+ */
+fora_err_t fora_link_context_compute(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                     fora_link_context_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
+
+void fora_link_context_destroy(fora_link_context_t *c);
+
+/*
+ * The fingerprints of every member (episode_len 0) or episode of s, with the
+ * embedding component taken from ctx (learned on s by
+ * fora_link_context_compute; o's embedding options are not used, its row
+ * options are).  Equal, bit for bit, to fora_link_fingerprints with the same
+ * options.  EINVAL naming the option that is out of range, or when ctx was
+ * learned on a snapshot of another shape; ENOMEM.
+ * Time complexity: O(P (1 + 2 how_harmonics + embed_dim) + rows * dim).
+ */
+fora_err_t fora_link_fingerprints_with(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                       const fora_link_context_t *ctx, fora_link_fp_t **out,
+                                       fora_diag_t *diag) FORA_MUST_CHECK;
+
+/*
+ * Computes the fingerprints of every member (or episode) of s: the context
+ * embedding (fora_link_context_compute) and then the rows
+ * (fora_link_fingerprints_with).  To fingerprint several episode lengths of
+ * one snapshot, compute the context once and call fora_link_fingerprints_with
+ * for each.  Errors as theirs.  Time complexity: the sum of theirs.
  */
 fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts_t *o,
                                   fora_link_fp_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
