@@ -24,6 +24,7 @@
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fora/linking.h"
 #include "fora/synth.h"
@@ -104,6 +105,97 @@ static void test_beer(void)
     fora_snapshot_destroy(s);
 }
 
+/*
+ * The context embedding learned once gives the same fingerprints as
+ * learning it for each call, and neither depends on the number of threads;
+ * a context is refused on another snapshot; the member pool caps the rows.
+ */
+static void test_context_threads_pool(void)
+{
+    fora_snapshot_t *s = kp_load_bundle(FORA_SOURCE_DIR "/server/sample/beer");
+    fora_diag_t d = FORA_DIAG_INIT;
+    fora_link_opts_t o;
+    fora_link_opts_default(&o);
+    const int Ls[3] = {0, 3, 9};
+    fora_link_context_t *ctx = NULL;
+    o.threads = 3;
+    ASSERT_OK(fora_link_context_compute(s, &o, &ctx, &d), &d);
+    for (int i = 0; i < 3; i++) {
+        fora_link_fp_t *a = NULL, *b = NULL, *c = NULL;
+        o.episode_len = Ls[i];
+        o.threads = 1;
+        ASSERT_OK(fora_link_fingerprints(s, &o, &a, &d), &d);
+        o.threads = 2;
+        ASSERT_OK(fora_link_fingerprints(s, &o, &b, &d), &d);
+        ASSERT_OK(fora_link_fingerprints_with(s, &o, ctx, &c, &d), &d);
+        ASSERT(a->n > 400);
+        ASSERT_EQ(b->n, a->n);
+        ASSERT_EQ(c->n, a->n);
+        ASSERT_EQ(b->dim, a->dim);
+        ASSERT_EQ(c->dim, a->dim);
+        const size_t bytes = (size_t)a->n * (size_t)a->dim * sizeof(float);
+        ASSERT(memcmp(a->x, b->x, bytes) == 0); /* 1 and 2 threads: bit-identical */
+        ASSERT(memcmp(a->x, c->x, bytes) == 0); /* a shared context (3 threads): the same */
+        /* the embedding is not zero: the context component carries something */
+        int nonzero = 0;
+        for (int32_t r = 0; r < a->n; r++)
+            nonzero += !(a->zero_mask[r] & (1u << FORA_LINK_EMBED));
+        ASSERT(nonzero > a->n * 9 / 10);
+        fora_link_fp_destroy(a);
+        fora_link_fp_destroy(b);
+        fora_link_fp_destroy(c);
+    }
+
+    /* the pool: under the cap every member, over it a random part that fits */
+    uint8_t *mask = malloc((size_t)s->members.n);
+    o.episode_len = 1;
+    fora_link_fp_t *all = NULL, *part = NULL;
+    ASSERT_OK(fora_link_fingerprints_with(s, &o, ctx, &all, &d), &d);
+    ASSERT_EQ(fora_link_member_pool(s, 1, 1000000, 1, mask, &d), all->n);
+    for (int32_t m = 0; m < s->members.n; m++)
+        ASSERT_EQ(mask[m], 1);
+    int64_t rows = fora_link_member_pool(s, 1, 2000, 1, mask, &d);
+    ASSERT(rows > 1800 && rows <= 2000);
+    o.member_mask = mask;
+    ASSERT_OK(fora_link_fingerprints_with(s, &o, ctx, &part, &d), &d);
+    o.member_mask = NULL;
+    ASSERT_EQ(part->n, rows);
+    ASSERT_EQ(part->nskipped, 0); /* members with posts only: none skipped */
+    for (int32_t r = 0; r < part->n; r++)
+        ASSERT_EQ(mask[part->member[r]], 1);
+    int32_t members = 0;
+    for (int32_t m = 0; m < s->members.n; m++)
+        members += mask[m];
+    ASSERT(members > 10 && members < s->members.n);
+    /* seeded: the same seed picks the same pool */
+    uint8_t *mask2 = malloc((size_t)s->members.n);
+    ASSERT_EQ(fora_link_member_pool(s, 1, 2000, 1, mask2, &d), rows);
+    ASSERT(memcmp(mask, mask2, (size_t)s->members.n) == 0);
+    free(mask);
+    free(mask2);
+    fora_link_fp_destroy(all);
+    fora_link_fp_destroy(part);
+
+    /* a context learned on another snapshot is refused */
+    fora_snapshot_t *ns = NULL;
+    int32_t *pair = NULL, np = 0;
+    ASSERT_OK(fora_link_sybil_split(s, 10, 3, 1, &ns, &pair, &np, &d), &d);
+    fora_link_fp_t *bad = NULL;
+    o.episode_len = 0;
+    ASSERT_EQ(fora_link_fingerprints_with(ns, &o, ctx, &bad, &d), FORA_EINVAL);
+    ASSERT(strstr(d.msg, "another snapshot") != NULL);
+    ASSERT(bad == NULL);
+    fora_diag_clear(&d);
+    fora_link_context_destroy(ctx);
+    o.threads = FORA_LINK_MAX_THREADS + 1;
+    ASSERT_EQ(fora_link_context_compute(s, &o, &ctx, &d), FORA_EINVAL);
+    ASSERT(strstr(d.msg, "threads") != NULL);
+    ASSERT(ctx == NULL);
+    free(pair);
+    fora_snapshot_destroy(ns);
+    fora_snapshot_destroy(s);
+}
+
 static void test_synth(void)
 {
     char dir[] = "/tmp/fora-linksynth-XXXXXX";
@@ -134,6 +226,7 @@ int main(void)
 {
     gsl_set_error_handler_off();
     FORA_RUN(test_beer);
+    FORA_RUN(test_context_threads_pool);
     FORA_RUN(test_synth);
     return 0;
 }
