@@ -255,9 +255,14 @@ double fora_link_cosine(const float *a, const float *b, int d);
  * score (nq x k, best first; -1 and 0 past the available rows).
  * EINVAL for k < 1 or k > 1000; ENOMEM.
  * All rows against all (q NULL, nq == n) computes only the blocks on and above
- * the diagonal of the symmetric score matrix and feeds both rows' heaps.
- * Time complexity: O(nq * n * d) flops + O(nq * n) comparisons + O(nq * k log k).
- * Memory: one block of scores (FORA_LINK_BLOCK^2 floats) plus the heaps.
+ * the diagonal of the symmetric score matrix and feeds both rows' heaps, on
+ * min(2, online CPUs) worker threads (query blocks from a shared counter,
+ * each worker with heaps for every row, merged at the end: the same lists
+ * whatever the number of workers; OpenBLAS is set to one thread meanwhile).
+ * Time complexity: O(nq * n * d) flops + O(nq * n) comparisons + O(nq * k log k)
+ * (all rows: half the flops and comparisons, shared between the workers).
+ * Memory: one block of scores (256 x FORA_LINK_BLOCK floats) plus the heaps;
+ * all rows: per worker, one block and n * k heap entries.
  */
 #define FORA_LINK_BLOCK 1024
 fora_err_t fora_link_topk(const float *x, int32_t n, int32_t d, const int32_t *q, int32_t nq,

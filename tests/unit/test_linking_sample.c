@@ -7,17 +7,20 @@
  * numbers printed by this test and recorded in api-docs/linking.md):
  *
  *   beer episodes  L   time    context  both    random   both/random
- *                  1   0.122   0.196    0.199   0.049    4.0
- *                  3   0.172   0.211    0.243   0.070    3.5
- *                  5   0.251   0.262    0.325   0.084    3.9
- *                  7   0.308   0.285    0.402   0.096    4.2
- *                  9   0.337   0.339    0.469   0.104    4.5
- *   beer sybils (190 split)   0.056 0.092  0.075   0.0051   14.7
- *   synth (2000 members) L=9  0.087 0.047  0.089   0.037    2.4
+ *                  1   0.122   0.197    0.200   0.049    4.1
+ *                  3   0.172   0.212    0.241   0.070    3.5
+ *                  5   0.251   0.270    0.331   0.084    3.9
+ *                  7   0.308   0.293    0.396   0.096    4.1
+ *                  9   0.337   0.339    0.467   0.104    4.5
+ *   beer sybils (190 split)   0.056 0.0985 0.076   0.0051   14.9
+ *   synth (2000 members) L=9  0.087 0.048  0.092   0.037    2.5
+ *
+ * (per-member walk streams, 2026-12-02; the single MT19937 walk stream used
+ * before gave context and combined MRRs within 0.008 of these.)
  *
  * So: the combined fingerprint beats the random baseline about 4x on beer
  * episodes and 15x on beer sybils, and beats each ablation on beer episodes
- * for L >= 3 (by 15-40 %), not by 10x; on sybils the context-only view is
+ * for L >= 3 (by 13-38 %), not by 10x; on sybils the context-only view is
  * better than the combination.  The synthetic forum gives every member the
  * same hour profile, so little is there to find (api-docs/linking.md).
  */
