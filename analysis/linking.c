@@ -479,12 +479,14 @@ static inline uint32_t rng_below(uint64_t *st, uint32_t n)
 typedef struct walk_job {
     const fora_snapshot_t *s;
     const fora_link_opts_t *o;
-    const csr_t *mposts, *tposts, *bposts;
-    const int32_t *node; /* member m, thread M+t, board M+T+b -> matrix row, or -1 */
-    pairbuf_t *pb;       /* per thread */
-    uint32_t *walk;      /* per thread, 2 * walk_length - 1 */
-    fora_err_t *err;     /* per thread */
-    fora_diag_t *diag;   /* per thread */
+    const csr_t *mposts;          /* the posts of each member (items unused: see mthread) */
+    const int32_t *mthread;       /* the thread of each item of mposts */
+    const csr_t *tposts, *bposts; /* items: the authors of each thread's, board's posts */
+    const int32_t *node;          /* member m, thread M+t, board M+T+b -> matrix row, or -1 */
+    pairbuf_t *pb;                /* per thread */
+    uint32_t *walk;               /* per thread, 2 * walk_length - 1 */
+    fora_err_t *err;              /* per thread */
+    fora_diag_t *diag;            /* per thread */
 } walk_job_t;
 
 /* The walks of members [m0, m1): member -> thread -> member -> board -> member ...
@@ -509,14 +511,12 @@ static void walk_members(void *arg, int tid, int64_t m0, int64_t m1)
             walk[len++] = (uint32_t)j->node[cur];
             for (int step = 0; step + 1 < o->walk_length; step++) {
                 int64_t n0 = mposts->start[cur], n1 = mposts->start[cur + 1];
-                int32_t p = mposts->item[n0 + rng_below(&st, (uint32_t)(n1 - n0))];
-                int32_t t = s->posts.thread[p];
+                int32_t t = j->mthread[n0 + rng_below(&st, (uint32_t)(n1 - n0))];
                 const csr_t *via = (step % 2 == 0) ? j->tposts : j->bposts;
                 int32_t node = (step % 2 == 0) ? t : s->threads.board[t];
                 walk[len++] = (uint32_t)j->node[(step % 2 == 0) ? M + node : M + T + node];
                 int64_t v0 = via->start[node], v1 = via->start[node + 1];
-                int32_t q = via->item[v0 + rng_below(&st, (uint32_t)(v1 - v0))];
-                cur = s->posts.author[q];
+                cur = via->item[v0 + rng_below(&st, (uint32_t)(v1 - v0))];
                 walk[len++] = (uint32_t)j->node[cur];
             }
             for (int i = 0; i < len; i++)
@@ -526,6 +526,18 @@ static void walk_members(void *arg, int tid, int64_t m0, int64_t m1)
                         return;
         }
     }
+}
+
+/* The last batch of the pair buffers [t0, t1) (whichever thread runs it). */
+static void compress_walk_pairs(void *arg, int tid, int64_t t0, int64_t t1)
+{
+    (void)tid;
+    walk_job_t *j = arg;
+    for (int64_t t = t0; t < t1; t++)
+        if (j->err[t] == FORA_OK) {
+            j->err[t] = pairbuf_compress(&j->pb[t], j->pb[t].key, NULL, j->pb[t].n, &j->diag[t]);
+            j->pb[t].n = 0;
+        }
 }
 
 /*
@@ -559,8 +571,13 @@ static fora_err_t count_walk_pairs(const fora_snapshot_t *s, const fora_link_opt
     for (int32_t p = 0; p < P; p++)
         key[p] = s->posts.author[p] >= 0 ? s->threads.board[s->posts.thread[p]] : -1;
     if ((err = csr_build(&bposts, B, key, P, diag)) != FORA_OK) goto out;
-    free(key);
-    key = NULL;
+    /* one indirection less per step: authors and threads instead of posts */
+    for (int64_t i = 0; i < tposts.start[T]; i++)
+        tposts.item[i] = s->posts.author[tposts.item[i]];
+    for (int64_t i = 0; i < bposts.start[B]; i++)
+        bposts.item[i] = s->posts.author[bposts.item[i]];
+    for (int64_t i = 0; i < mposts->start[M]; i++)
+        key[i] = s->posts.thread[mposts->item[i]];
 
     walk = malloc((size_t)nt * (size_t)(2 * o->walk_length - 1) * sizeof(*walk));
     if (!walk) goto nomem;
@@ -572,13 +589,12 @@ static fora_err_t count_walk_pairs(const fora_snapshot_t *s, const fora_link_opt
         terr[t] = FORA_OK;
         tdiag[t] = (fora_diag_t)FORA_DIAG_INIT;
     }
-    walk_job_t job = {s, o, mposts, &tposts, &bposts, node, pb, walk, terr, tdiag};
+    walk_job_t job = {s, o, mposts, key, &tposts, &bposts, node, pb, walk, terr, tdiag};
     par_for(nt, M, 1024, walk_members, &job);
+    par_for(nt, nt, 1, compress_walk_pairs, &job); /* each buffer's last batch */
+    free(key);
+    key = NULL;
     for (int t = 0; t < nt; t++) {
-        if (terr[t] == FORA_OK) {
-            terr[t] = pairbuf_compress(&pb[t], pb[t].key, NULL, pb[t].n, &tdiag[t]);
-            pb[t].n = 0;
-        }
         if (terr[t] != FORA_OK) {
             err = fora_diag_set(diag, terr[t], "%s", tdiag[t].msg);
             goto out;
