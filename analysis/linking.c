@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_matrix.h>
@@ -144,8 +147,111 @@ static fora_err_t csr_build(csr_t *c, int32_t n, const int32_t *key, int32_t m, 
 }
 
 /* ---------------------------------------------------------------------- */
+/* worker threads                                                           */
+/* ---------------------------------------------------------------------- */
+
+#ifdef FORA_HAVE_OPENBLAS
+/* OpenBLAS's thread control (its own cblas.h; GSL's gsl_cblas.h lacks them) */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+#endif
+
+/* The worker threads for a request (opts.threads): 0 is min(2, online CPUs). */
+static int link_threads(int req)
+{
+    if (req > 0) return req < FORA_LINK_MAX_THREADS ? req : FORA_LINK_MAX_THREADS;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus >= 2 ? 2 : 1;
+}
+
+/*
+ * While several threads call CBLAS at once, OpenBLAS must not start its own
+ * threads as well (its advice for threaded callers): set it to one thread and
+ * return the previous count for blas_threads_restore.  Without OpenBLAS
+ * (GSL's CBLAS, always single-threaded) these do nothing.
+ */
+static int blas_threads_single(void)
+{
+#ifdef FORA_HAVE_OPENBLAS
+    int old = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    return old;
+#else
+    return 1;
+#endif
+}
+
+static void blas_threads_restore(int old)
+{
+#ifdef FORA_HAVE_OPENBLAS
+    openblas_set_num_threads(old);
+#else
+    (void)old;
+#endif
+}
+
+/* fn(arg, tid, i0, i1) processes items [i0, i1) with thread tid's scratch space. */
+typedef void (*par_fn_t)(void *arg, int tid, int64_t i0, int64_t i1);
+
+typedef struct par_job {
+    par_fn_t fn;
+    void *arg;
+    int tid;
+    int64_t n, chunk;
+    int64_t *next; /* the shared counter */
+} par_job_t;
+
+static void *par_run(void *p)
+{
+    par_job_t *j = p;
+    for (int64_t i0; (i0 = __atomic_fetch_add(j->next, j->chunk, __ATOMIC_RELAXED)) < j->n;)
+        j->fn(j->arg, j->tid, i0, j->n - i0 < j->chunk ? j->n : i0 + j->chunk);
+    return NULL;
+}
+
+/*
+ * Runs fn over [0, n) in chunks of `chunk` items taken from a shared counter
+ * by up to nt threads (the caller is thread 0; a thread that cannot be
+ * started leaves its chunks to the others).  What fn computes for a chunk
+ * must not depend on the thread that runs it, so that results never depend
+ * on the number of threads.
+ */
+static void par_for(int nt, int64_t n, int64_t chunk, par_fn_t fn, void *arg)
+{
+    pthread_t th[FORA_LINK_MAX_THREADS];
+    par_job_t job[FORA_LINK_MAX_THREADS];
+    bool running[FORA_LINK_MAX_THREADS] = {false};
+    int64_t next = 0;
+    if (chunk < 1) chunk = 1;
+    int64_t nchunks = (n + chunk - 1) / chunk;
+    if (nt > FORA_LINK_MAX_THREADS) nt = FORA_LINK_MAX_THREADS;
+    if (nt > nchunks) nt = (int)nchunks;
+    if (nt < 1) nt = 1;
+    for (int t = 0; t < nt; t++)
+        job[t] = (par_job_t){fn, arg, t, n, chunk, &next};
+    for (int t = 1; t < nt; t++)
+        running[t] = pthread_create(&th[t], NULL, par_run, &job[t]) == 0;
+    par_run(&job[0]);
+    for (int t = 1; t < nt; t++)
+        if (running[t]) pthread_join(th[t], NULL);
+}
+
+/* ---------------------------------------------------------------------- */
 /* context embedding: walks, PPMI, randomised subspace iteration            */
 /* ---------------------------------------------------------------------- */
+
+struct fora_link_context {
+    int32_t members, threads, boards, posts; /* shape of the snapshot it was learned on */
+    int dim;                                 /* embedding columns */
+    double *tvec;                            /* threads x dim: emb(thread) + emb(its board) */
+};
+
+void fora_link_context_destroy(fora_link_context_t *c)
+{
+    if (c == NULL) return;
+    free(c->tvec);
+    free(c);
+}
 
 /* Sparse symmetric matrix in CSR with double values. */
 typedef struct spm {
@@ -162,30 +268,75 @@ static void spm_free(spm_t *a)
     free(a->val);
 }
 
-/* Y (n x r, row-major) = A X.  The inner loop is most of the embedding's
- * time; GCC vectorises it at -O3 only. */
+typedef struct spm_job {
+    const spm_t *a;
+    const float *X;
+    int r;
+    double *Y;
+} spm_job_t;
+
+/* Rows [i0, i1) of Y = A X, X in single precision (gathering its rows is most
+ * of the embedding's time; half the bytes), sums in double.  GCC vectorises
+ * the inner loop at -O3 only. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("O3")))
 #endif
 static void
-spm_mul(const spm_t *a, const double *X, int r, double *Y)
+spm_mul_rows(void *arg, int tid, int64_t i0, int64_t i1)
 {
-    for (int32_t i = 0; i < a->n; i++) {
-        double *y = Y + (size_t)i * r;
+    (void)tid;
+    const spm_job_t *j = arg;
+    const spm_t *a = j->a;
+    const int r = j->r;
+    for (int64_t i = i0; i < i1; i++) {
+        double *y = j->Y + (size_t)i * r;
         memset(y, 0, (size_t)r * sizeof(*y));
         for (int64_t e = a->start[i]; e < a->start[i + 1]; e++) {
             const double v = a->val[e];
-            const double *x = X + (size_t)a->col[e] * r;
-            for (int j = 0; j < r; j++)
-                y[j] += v * x[j];
+            const float *x = j->X + (size_t)a->col[e] * r;
+            for (int k = 0; k < r; k++)
+                y[k] += v * (double)x[k];
         }
     }
 }
+
+/* Y (n x r, row-major) = A X on nt threads (rows are independent: the same
+ * result whatever nt), through Xf (n x r floats), X rounded to single
+ * precision: its error, 6e-8 relative, is below that of the float
+ * fingerprints and does not accumulate (every iterate is re-orthonormalised). */
+static void spm_mul(const spm_t *a, const double *X, int r, double *Y, float *Xf, int nt)
+{
+    for (size_t i = 0; i < (size_t)a->n * (size_t)r; i++)
+        Xf[i] = (float)X[i];
+    spm_job_t j = {a, Xf, r, Y};
+    par_for(nt, a->n, 4096, spm_mul_rows, &j);
+}
+
+typedef struct ppmi_job {
+    spm_t *a;
+    const double *lp; /* 0.75 log c(i) - log sum c^0.75 */
+    double logD;
+} ppmi_job_t;
+
+static void ppmi_rows(void *arg, int tid, int64_t i0, int64_t i1)
+{
+    (void)tid;
+    const ppmi_job_t *j = arg;
+    spm_t *a = j->a;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t e = a->start[i]; e < a->start[i + 1]; e++) {
+            double pmi = log(a->val[e]) - j->logD - j->lp[i] - j->lp[a->col[e]];
+            a->val[e] = pmi > 0 ? pmi : 0.0;
+        }
+}
+
+#define ORTHO_BLOCK 4096
 
 /*
  * Orthonormalises the columns of Y (n x r) in place through the eigen-
  * decomposition of Y'Y: Q = Y W L^-1/2, columns with eigenvalues below
  * 1e-10 of the largest set to zero (rank-deficient blocks of tiny graphs).
+ * Scratch: ORTHO_BLOCK rows (Y W is formed block by block, in place).
  */
 static fora_err_t orthonormalise(double *Y, int32_t n, int r, fora_diag_t *diag)
 {
@@ -194,7 +345,7 @@ static fora_err_t orthonormalise(double *Y, int32_t n, int r, fora_diag_t *diag)
     gsl_matrix *W = gsl_matrix_alloc((size_t)r, (size_t)r);
     gsl_vector *L = gsl_vector_alloc((size_t)r);
     gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc((size_t)r);
-    double *T = malloc((size_t)n * (size_t)r * sizeof(*T));
+    double *T = malloc((size_t)ORTHO_BLOCK * (size_t)r * sizeof(*T));
     if (!G || !W || !L || !ws || !T) {
         err = fora_diag_set(diag, FORA_ENOMEM, "out of memory in the embedding");
         goto out;
@@ -214,9 +365,13 @@ static fora_err_t orthonormalise(double *Y, int32_t n, int r, fora_diag_t *diag)
         for (int i = 0; i < r; i++)
             gsl_matrix_set(W, (size_t)i, (size_t)j, gsl_matrix_get(W, (size_t)i, (size_t)j) * s);
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, r, r, 1.0, Y, r, W->data, W->tda, 0.0,
-                T, r);
-    memcpy(Y, T, (size_t)n * (size_t)r * sizeof(*T));
+    for (int32_t i0 = 0; i0 < n; i0 += ORTHO_BLOCK) {
+        int32_t nb = n - i0 < ORTHO_BLOCK ? n - i0 : ORTHO_BLOCK;
+        double *y = Y + (size_t)i0 * r;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, r, r, 1.0, y, r, W->data, W->tda,
+                    0.0, T, r);
+        memcpy(y, T, (size_t)nb * (size_t)r * sizeof(*T));
+    }
 out:
     free(T);
     if (ws) gsl_eigen_symmv_free(ws);
@@ -247,6 +402,7 @@ static void pairbuf_free(pairbuf_t *b)
     free(b->vtmp);
     free(b->rkey);
     free(b->rcnt);
+    memset(b, 0, sizeof(*b));
 }
 
 /* Sorts keys[0..n) (with counts vals) and appends the merged runs to b's runs. */
@@ -293,94 +449,238 @@ static fora_err_t pairbuf_add(pairbuf_t *b, uint32_t x, uint32_t y, fora_diag_t 
 }
 
 /*
- * Node embeddings (nodes: members, then threads, then boards) into emb
- * (nn x d, row-major, double).  Posts of deleted accounts are not walked.
+ * The walks' random numbers: SplitMix64 (Steele, Lea & Flood 2014), one
+ * stream per member started from a state derived from (seed, member), so a
+ * member's walks are the same whichever thread walks them.
  */
-static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *o,
-                              const csr_t *mposts, gsl_rng *rng, double *emb, fora_diag_t *diag)
+static inline uint64_t splitmix64(uint64_t *st)
 {
-    fora_err_t err = FORA_OK;
-    const int32_t M = s->members.n, T = s->threads.n, B = s->boards.n, P = s->posts.n;
-    const int32_t nn = M + T + B;
-    const int d = o->embed_dim;
-    csr_t tposts = {0}, bposts = {0};
-    int32_t *tkey = NULL, *bkey = NULL;
-    pairbuf_t pb = {0};
-    spm_t A = {0};
-    double *rowsum = NULL, *Y = NULL, *Z = NULL;
-    uint32_t *walk = NULL;
-    gsl_matrix *Tm = NULL, *V = NULL;
-    gsl_vector *L = NULL;
-    gsl_eigen_symmv_workspace *ws = NULL;
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
-    memset(emb, 0, (size_t)nn * (size_t)d * sizeof(*emb));
-    tkey = malloc((size_t)(P > 0 ? P : 1) * sizeof(*tkey));
-    bkey = malloc((size_t)(P > 0 ? P : 1) * sizeof(*bkey));
-    if (!tkey || !bkey) goto nomem;
-    for (int32_t p = 0; p < P; p++) {
-        bool ok = s->posts.author[p] >= 0;
-        tkey[p] = ok ? s->posts.thread[p] : -1;
-        bkey[p] = ok ? s->threads.board[s->posts.thread[p]] : -1;
+/* Uniform in [0, n), n >= 1, without bias (Lemire 2019, multiply and reject). */
+static inline uint32_t rng_below(uint64_t *st, uint32_t n)
+{
+    uint64_t m = (splitmix64(st) >> 32) * (uint64_t)n;
+    uint32_t l = (uint32_t)m;
+    if (l < n) {
+        const uint32_t t = (uint32_t)(-n) % n;
+        while (l < t) {
+            m = (splitmix64(st) >> 32) * (uint64_t)n;
+            l = (uint32_t)m;
+        }
     }
-    if ((err = csr_build(&tposts, T, tkey, P, diag)) != FORA_OK) goto out;
-    if ((err = csr_build(&bposts, B, bkey, P, diag)) != FORA_OK) goto out;
+    return (uint32_t)(m >> 32);
+}
 
-    /* walks: member -> thread -> member -> board -> member -> thread ... */
+typedef struct walk_job {
+    const fora_snapshot_t *s;
+    const fora_link_opts_t *o;
+    const csr_t *mposts;          /* the posts of each member (items unused: see mthread) */
+    const int32_t *mthread;       /* the thread of each item of mposts */
+    const csr_t *tposts, *bposts; /* items: the authors of each thread's, board's posts */
+    const int32_t *node;          /* member m, thread M+t, board M+T+b -> matrix row, or -1 */
+    pairbuf_t *pb;                /* per thread */
+    uint32_t *walk;               /* per thread, 2 * walk_length - 1 */
+    fora_err_t *err;              /* per thread */
+    fora_diag_t *diag;            /* per thread */
+} walk_job_t;
+
+/* The walks of members [m0, m1): member -> thread -> member -> board -> member ...
+ * and their node pairs within the window, into thread tid's pair buffer. */
+static void walk_members(void *arg, int tid, int64_t m0, int64_t m1)
+{
+    walk_job_t *j = arg;
+    const fora_snapshot_t *s = j->s;
+    const fora_link_opts_t *o = j->o;
+    const csr_t *mposts = j->mposts;
+    const int32_t M = s->members.n, T = s->threads.n;
     const int wlen = 2 * o->walk_length - 1;
-    walk = malloc((size_t)wlen * sizeof(*walk));
-    pb.cap = PAIR_BATCH;
-    pb.key = malloc(pb.cap * sizeof(*pb.key));
-    pb.ktmp = malloc(pb.cap * sizeof(*pb.ktmp));
-    pb.vtmp = malloc(pb.cap * sizeof(*pb.vtmp));
-    if (!walk || !pb.key || !pb.ktmp || !pb.vtmp) goto nomem;
-    for (int32_t m = 0; m < M; m++) {
+    uint32_t *walk = j->walk + (size_t)tid * wlen;
+    if (j->err[tid] != FORA_OK) return;
+    for (int32_t m = (int32_t)m0; m < (int32_t)m1; m++) {
         if (mposts->start[m + 1] == mposts->start[m]) continue;
+        uint64_t st =
+            (o->seed * 0x9e3779b97f4a7c15ULL) ^ (((uint64_t)m + 1) * 0xd1b54a32d192ed03ULL);
         for (int w = 0; w < o->walks_per_member; w++) {
             int len = 0;
             int32_t cur = m;
-            walk[len++] = (uint32_t)cur;
+            walk[len++] = (uint32_t)j->node[cur];
             for (int step = 0; step + 1 < o->walk_length; step++) {
                 int64_t n0 = mposts->start[cur], n1 = mposts->start[cur + 1];
-                int32_t p =
-                    mposts->item[n0 + (int64_t)gsl_rng_uniform_int(rng, (unsigned long)(n1 - n0))];
-                int32_t t = s->posts.thread[p];
-                const csr_t *via = (step % 2 == 0) ? &tposts : &bposts;
+                int32_t t = j->mthread[n0 + rng_below(&st, (uint32_t)(n1 - n0))];
+                const csr_t *via = (step % 2 == 0) ? j->tposts : j->bposts;
                 int32_t node = (step % 2 == 0) ? t : s->threads.board[t];
-                walk[len++] = (uint32_t)((step % 2 == 0) ? M + node : M + T + node);
+                walk[len++] = (uint32_t)j->node[(step % 2 == 0) ? M + node : M + T + node];
                 int64_t v0 = via->start[node], v1 = via->start[node + 1];
-                int32_t q =
-                    via->item[v0 + (int64_t)gsl_rng_uniform_int(rng, (unsigned long)(v1 - v0))];
-                cur = s->posts.author[q];
-                walk[len++] = (uint32_t)cur;
+                cur = via->item[v0 + rng_below(&st, (uint32_t)(v1 - v0))];
+                walk[len++] = (uint32_t)j->node[cur];
             }
             for (int i = 0; i < len; i++)
-                for (int j = i + 1; j <= i + o->window && j < len; j++)
-                    if (walk[i] != walk[j] && (err = pairbuf_add(&pb, walk[i], walk[j], diag)))
-                        goto out;
+                for (int k = i + 1; k <= i + o->window && k < len; k++)
+                    if (walk[i] != walk[k] &&
+                        (j->err[tid] = pairbuf_add(&j->pb[tid], walk[i], walk[k], &j->diag[tid])))
+                        return;
         }
     }
-    if ((err = pairbuf_compress(&pb, pb.key, NULL, pb.n, diag)) != FORA_OK) goto out;
-    pb.n = 0;
-    /* merge the batches' runs */
-    if (pb.rn > pb.cap) {
-        free(pb.ktmp);
-        free(pb.vtmp);
-        pb.ktmp = malloc(pb.rn * sizeof(*pb.ktmp));
-        pb.vtmp = malloc(pb.rn * sizeof(*pb.vtmp));
-        if (!pb.ktmp || !pb.vtmp) goto nomem;
+}
+
+/* The last batch of the pair buffers [t0, t1) (whichever thread runs it). */
+static void compress_walk_pairs(void *arg, int tid, int64_t t0, int64_t t1)
+{
+    (void)tid;
+    walk_job_t *j = arg;
+    for (int64_t t = t0; t < t1; t++)
+        if (j->err[t] == FORA_OK) {
+            j->err[t] = pairbuf_compress(&j->pb[t], j->pb[t].key, NULL, j->pb[t].n, &j->diag[t]);
+            j->pb[t].n = 0;
+        }
+}
+
+/*
+ * Counts the walks' node pairs (nodes: matrix rows) into out's runs (sorted
+ * unique keys lo << 32 | hi with their counts), walking on nt threads.
+ * The counts are sums, so they do not depend on which thread walked whom.
+ */
+static fora_err_t count_walk_pairs(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                   const csr_t *mposts, const int32_t *node, int nt, pairbuf_t *out,
+                                   fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    const int32_t M = s->members.n, T = s->threads.n, B = s->boards.n, P = s->posts.n;
+    csr_t tposts = {0}, bposts = {0};
+    int32_t *key = NULL;
+    pairbuf_t pb[FORA_LINK_MAX_THREADS];
+    fora_err_t terr[FORA_LINK_MAX_THREADS];
+    fora_diag_t tdiag[FORA_LINK_MAX_THREADS];
+    uint32_t *walk = NULL;
+    uint64_t *keys = NULL;
+    uint32_t *cnts = NULL;
+
+    memset(pb, 0, sizeof(pb));
+    memset(out, 0, sizeof(*out));
+    /* the posts of each thread and board by living accounts */
+    key = calloc((size_t)(P > 0 ? P : 1), sizeof(*key));
+    if (!key) goto nomem;
+    for (int32_t p = 0; p < P; p++)
+        key[p] = s->posts.author[p] >= 0 ? s->posts.thread[p] : -1;
+    if ((err = csr_build(&tposts, T, key, P, diag)) != FORA_OK) goto out;
+    for (int32_t p = 0; p < P; p++)
+        key[p] = s->posts.author[p] >= 0 ? s->threads.board[s->posts.thread[p]] : -1;
+    if ((err = csr_build(&bposts, B, key, P, diag)) != FORA_OK) goto out;
+    /* one indirection less per step: authors and threads instead of posts */
+    for (int64_t i = 0; i < tposts.start[T]; i++)
+        tposts.item[i] = s->posts.author[tposts.item[i]];
+    for (int64_t i = 0; i < bposts.start[B]; i++)
+        bposts.item[i] = s->posts.author[bposts.item[i]];
+    for (int64_t i = 0; i < mposts->start[M]; i++)
+        key[i] = s->posts.thread[mposts->item[i]];
+
+    walk = malloc((size_t)nt * (size_t)(2 * o->walk_length - 1) * sizeof(*walk));
+    if (!walk) goto nomem;
+    for (int t = 0; t < nt; t++) {
+        pb[t].cap = PAIR_BATCH;
+        pb[t].key = malloc(pb[t].cap * sizeof(*pb[t].key));
+        pb[t].ktmp = malloc(pb[t].cap * sizeof(*pb[t].ktmp));
+        if (!pb[t].key || !pb[t].ktmp) goto nomem;
+        terr[t] = FORA_OK;
+        tdiag[t] = (fora_diag_t)FORA_DIAG_INIT;
     }
-    {
-        uint64_t *k = pb.rkey;
-        uint32_t *c = pb.rcnt;
-        size_t n = pb.rn;
-        pb.rkey = NULL;
-        pb.rcnt = NULL;
-        pb.rn = pb.rcap = 0;
-        err = pairbuf_compress(&pb, k, c, n, diag);
-        free(k);
-        free(c);
-        if (err != FORA_OK) goto out;
+    walk_job_t job = {s, o, mposts, key, &tposts, &bposts, node, pb, walk, terr, tdiag};
+    par_for(nt, M, 1024, walk_members, &job);
+    par_for(nt, nt, 1, compress_walk_pairs, &job); /* each buffer's last batch */
+    free(key);
+    key = NULL;
+    for (int t = 0; t < nt; t++) {
+        if (terr[t] != FORA_OK) {
+            err = fora_diag_set(diag, terr[t], "%s", tdiag[t].msg);
+            goto out;
+        }
+        free(pb[t].key);
+        free(pb[t].ktmp);
+        pb[t].key = pb[t].ktmp = NULL;
     }
+    /* merge every thread's runs */
+    size_t total = 0;
+    for (int t = 0; t < nt; t++)
+        total += pb[t].rn;
+    keys = malloc((total > 0 ? total : 1) * sizeof(*keys));
+    cnts = malloc((total > 0 ? total : 1) * sizeof(*cnts));
+    if (!keys || !cnts) goto nomem;
+    total = 0;
+    for (int t = 0; t < nt; t++) {
+        if (pb[t].rn > 0) {
+            memcpy(keys + total, pb[t].rkey, pb[t].rn * sizeof(*keys));
+            memcpy(cnts + total, pb[t].rcnt, pb[t].rn * sizeof(*cnts));
+        }
+        total += pb[t].rn;
+        pairbuf_free(&pb[t]);
+    }
+    out->ktmp = malloc((total > 0 ? total : 1) * sizeof(*out->ktmp));
+    out->vtmp = malloc((total > 0 ? total : 1) * sizeof(*out->vtmp));
+    if (!out->ktmp || !out->vtmp) goto nomem;
+    if ((err = pairbuf_compress(out, keys, cnts, total, diag)) != FORA_OK) goto out;
+    free(out->ktmp);
+    free(out->vtmp);
+    out->ktmp = NULL;
+    out->vtmp = NULL;
+    goto out;
+nomem:
+    err = fora_diag_set(diag, FORA_ENOMEM, "out of memory counting walk pairs");
+out:
+    if (err != FORA_OK) pairbuf_free(out);
+    for (int t = 0; t < nt; t++)
+        pairbuf_free(&pb[t]);
+    free(keys);
+    free(cnts);
+    free(walk);
+    free(key);
+    csr_free(&tposts);
+    csr_free(&bposts);
+    return err;
+}
+
+/*
+ * The context vectors of the threads, emb(thread) + emb(board), into tvec
+ * (T x d, row-major, double).  The matrix has a row for each member, thread
+ * and board with a post by a living account (members, then threads, then
+ * boards); posts of deleted accounts are not walked.
+ */
+static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                              const csr_t *mposts, int nt, double *tvec, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    const int32_t M = s->members.n, T = s->threads.n, B = s->boards.n, P = s->posts.n;
+    const int d = o->embed_dim;
+    int32_t *node = NULL;
+    pairbuf_t pb = {0};
+    spm_t A = {0};
+    double *rowsum = NULL, *lp = NULL, *Y = NULL, *Z = NULL;
+    float *Xf = NULL;
+    gsl_matrix *Tm = NULL, *V = NULL;
+    gsl_vector *L = NULL;
+    gsl_eigen_symmv_workspace *ws = NULL;
+    gsl_rng *rng = NULL;
+
+    memset(tvec, 0, (size_t)T * (size_t)d * sizeof(*tvec));
+    node = malloc((size_t)(M + T + B > 0 ? M + T + B : 1) * sizeof(*node));
+    if (!node) goto nomem;
+    for (int32_t i = 0; i < M + T + B; i++)
+        node[i] = 0;
+    for (int32_t p = 0; p < P; p++)
+        if (s->posts.author[p] >= 0) {
+            int32_t t = s->posts.thread[p];
+            node[s->posts.author[p]] = node[M + t] = node[M + T + s->threads.board[t]] = 1;
+        }
+    int32_t nn = 0;
+    for (int32_t i = 0; i < M + T + B; i++)
+        node[i] = node[i] ? nn++ : -1;
+    if (nn == 0) goto out;
+
+    if ((err = count_walk_pairs(s, o, mposts, node, nt, &pb, diag)) != FORA_OK) goto out;
 
     /* symmetric CSR of the counts, then PPMI in place */
     A.n = nn;
@@ -388,7 +688,8 @@ static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *
     A.col = malloc((2 * pb.rn + 1) * sizeof(*A.col));
     A.val = malloc((2 * pb.rn + 1) * sizeof(*A.val));
     rowsum = calloc((size_t)nn, sizeof(*rowsum));
-    if (!A.start || !A.col || !A.val || !rowsum) goto nomem;
+    lp = malloc((size_t)nn * sizeof(*lp));
+    if (!A.start || !A.col || !A.val || !rowsum || !lp) goto nomem;
     for (size_t e = 0; e < pb.rn; e++) {
         A.start[(pb.rkey[e] >> 32) + 1]++;
         A.start[(pb.rkey[e] & 0xffffffffu) + 1]++;
@@ -396,7 +697,7 @@ static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *
     for (int32_t i = 0; i < nn; i++)
         A.start[i + 1] += A.start[i];
     {
-        int64_t *fill = malloc((size_t)(nn > 0 ? nn : 1) * sizeof(*fill));
+        int64_t *fill = malloc((size_t)nn * sizeof(*fill));
         if (!fill) goto nomem;
         memcpy(fill, A.start, (size_t)nn * sizeof(*fill));
         for (size_t e = 0; e < pb.rn; e++) {
@@ -408,6 +709,7 @@ static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *
         }
         free(fill);
     }
+    pairbuf_free(&pb);
     double D = 0, Zs = 0;
     for (int32_t i = 0; i < nn; i++) {
         for (int64_t e = A.start[i]; e < A.start[i + 1]; e++)
@@ -417,14 +719,16 @@ static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *
     }
     if (D <= 0) goto out; /* no co-occurrence at all: zero embeddings */
     /* PPMI(a,b) = max(0, log(#ab/D) - log P(a) - log P(b)), P(x) = c(x)^0.75 / sum c^0.75 */
-    const double logD = log(D), logZ = log(Zs);
-    for (int32_t i = 0; i < nn; i++)
-        for (int64_t e = A.start[i]; e < A.start[i + 1]; e++) {
-            int32_t j = A.col[e];
-            double pmi = log(A.val[e]) - logD - (0.75 * log(rowsum[i]) - logZ) -
-                         (0.75 * log(rowsum[j]) - logZ);
-            A.val[e] = pmi > 0 ? pmi : 0.0;
-        }
+    {
+        const double logZ = log(Zs);
+        for (int32_t i = 0; i < nn; i++)
+            lp[i] = rowsum[i] > 0 ? 0.75 * log(rowsum[i]) - logZ : 0.0;
+        ppmi_job_t pj = {&A, lp, log(D)};
+        par_for(nt, nn, 4096, ppmi_rows, &pj);
+    }
+    free(rowsum);
+    free(lp);
+    rowsum = lp = NULL;
     {
         /* drop the zeros PPMI made: the products only need the positive entries */
         int64_t w = 0, r0 = 0;
@@ -443,22 +747,30 @@ static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *
     /* randomised subspace iteration for the largest |eigenvalues| */
     int r = d + 10;
     if (r > nn) r = nn;
-    Y = malloc((size_t)nn * (size_t)r * sizeof(*Y));
-    Z = malloc((size_t)nn * (size_t)r * sizeof(*Z));
-    if (!Y || !Z) goto nomem;
+    /* Y and Z trade places; the embedding (nn x d) is formed in the last Z */
+    Y = malloc((size_t)nn * (size_t)(r > d ? r : d) * sizeof(*Y));
+    Z = malloc((size_t)nn * (size_t)(r > d ? r : d) * sizeof(*Z));
+    Xf = malloc((size_t)nn * (size_t)r * sizeof(*Xf));
+    rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!Y || !Z || !Xf || !rng) goto nomem;
+    gsl_rng_set(rng, (unsigned long)(o->seed * 2654435761ULL + 7));
     for (size_t i = 0; i < (size_t)nn * (size_t)r; i++)
         Z[i] = gsl_ran_gaussian(rng, 1.0);
-    spm_mul(&A, Z, r, Y);
+    spm_mul(&A, Z, r, Y, Xf, nt);
     if ((err = orthonormalise(Y, nn, r, diag)) != FORA_OK) goto out;
     for (int it = 0; it < o->power_iters; it++) {
-        spm_mul(&A, Y, r, Z);
+        spm_mul(&A, Y, r, Z, Xf, nt);
         if ((err = orthonormalise(Z, nn, r, diag)) != FORA_OK) goto out;
         double *t = Y;
         Y = Z;
         Z = t;
     }
     /* Rayleigh-Ritz: T = Y' A Y */
-    spm_mul(&A, Y, r, Z);
+    spm_mul(&A, Y, r, Z, Xf, nt);
+    spm_free(&A);
+    memset(&A, 0, sizeof(A));
+    free(Xf);
+    Xf = NULL;
     Tm = gsl_matrix_alloc((size_t)r, (size_t)r);
     V = gsl_matrix_alloc((size_t)r, (size_t)r);
     L = gsl_vector_alloc((size_t)r);
@@ -486,31 +798,38 @@ static fora_err_t embed_nodes(const fora_snapshot_t *s, const fora_link_opts_t *
                 gsl_matrix_set(V, (size_t)i, (size_t)j,
                                gsl_matrix_get(V, (size_t)i, (size_t)j) * sc);
         }
-        /* emb (nn x d) = Y (nn x r) V[:, 0..keep) */
+        /* emb (nn x d, in Z's space) = Y (nn x r) V[:, 0..keep), the rest zero */
+        double *emb = Z;
+        memset(emb, 0, (size_t)nn * (size_t)d * sizeof(*emb));
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nn, keep, r, 1.0, Y, r, V->data,
                     V->tda, 0.0, emb, d);
+        for (int32_t t = 0; t < T; t++) {
+            const int32_t nt_ = node[M + t], nb = node[M + T + s->threads.board[t]];
+            double *tv = tvec + (size_t)t * d;
+            for (int k = 0; k < d; k++)
+                tv[k] = (nt_ >= 0 ? emb[(size_t)nt_ * d + k] : 0.0) +
+                        (nb >= 0 ? emb[(size_t)nb * d + k] : 0.0);
+        }
     }
     goto out;
 nomem:
     err = fora_diag_set(diag, FORA_ENOMEM, "out of memory computing the context embedding");
 out:
+    if (rng) gsl_rng_free(rng);
     if (ws) gsl_eigen_symmv_free(ws);
     if (L) gsl_vector_free(L);
     if (V) gsl_matrix_free(V);
     if (Tm) gsl_matrix_free(Tm);
     free(Y);
     free(Z);
+    free(Xf);
     free(rowsum);
+    free(lp);
     spm_free(&A);
     pairbuf_free(&pb);
-    free(walk);
-    free(tkey);
-    free(bkey);
-    csr_free(&tposts);
-    csr_free(&bposts);
+    free(node);
     return err;
 }
-
 /* ---------------------------------------------------------------------- */
 /* fingerprints                                                             */
 /* ---------------------------------------------------------------------- */
@@ -543,7 +862,8 @@ static bool unit(double *v, int n)
     return true;
 }
 
-static fora_err_t check_opts(const fora_link_opts_t *o, fora_diag_t *diag)
+/* The options of the rows (everything but the embedding). */
+static fora_err_t check_row_opts(const fora_link_opts_t *o, fora_diag_t *diag)
 {
     if (o->episode_len < 0 || o->episode_len > FORA_LINK_MAX_EPISODE)
         return fora_diag_set(diag, FORA_EINVAL, "episode_len must be 0..%d, not %d",
@@ -555,6 +875,15 @@ static fora_err_t check_opts(const fora_link_opts_t *o, fora_diag_t *diag)
                              o->how_harmonics);
     if (o->session_gap < 1)
         return fora_diag_set(diag, FORA_EINVAL, "session_gap must be >= 1 second");
+    if (o->threads < 0 || o->threads > FORA_LINK_MAX_THREADS)
+        return fora_diag_set(diag, FORA_EINVAL, "threads must be 0..%d, not %d",
+                             FORA_LINK_MAX_THREADS, o->threads);
+    return FORA_OK;
+}
+
+/* The options of the context embedding. */
+static fora_err_t check_embed_opts(const fora_link_opts_t *o, fora_diag_t *diag)
+{
     if (o->embed_dim < 2 || o->embed_dim > 128)
         return fora_diag_set(diag, FORA_EINVAL, "embed_dim must be 2..128, not %d", o->embed_dim);
     if (o->walks_per_member < 1 || o->walks_per_member > 100)
@@ -568,28 +897,129 @@ static fora_err_t check_opts(const fora_link_opts_t *o, fora_diag_t *diag)
     if (o->power_iters < 0 || o->power_iters > 20)
         return fora_diag_set(diag, FORA_EINVAL, "power_iters must be 0..20, not %d",
                              o->power_iters);
+    if (o->threads < 0 || o->threads > FORA_LINK_MAX_THREADS)
+        return fora_diag_set(diag, FORA_EINVAL, "threads must be 0..%d, not %d",
+                             FORA_LINK_MAX_THREADS, o->threads);
     return FORA_OK;
+}
+
+static fora_err_t check_snapshot(const fora_snapshot_t *s, fora_diag_t *diag)
+{
+    if (s->build != NULL)
+        return fora_diag_set(diag, FORA_EINVAL, "linking needs a finished snapshot");
+    if ((int64_t)s->members.n + s->threads.n + s->boards.n >= UINT32_MAX / 2)
+        return fora_diag_set(diag, FORA_ETOOLARGE, "too many members, threads and boards");
+    return FORA_OK;
+}
+
+fora_err_t fora_link_context_compute(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                     fora_link_context_t **out, fora_diag_t *diag)
+{
+    fora_err_t err;
+    csr_t mp = {0};
+    *out = NULL;
+    if ((err = check_embed_opts(o, diag)) != FORA_OK) return err;
+    if ((err = check_snapshot(s, diag)) != FORA_OK) return err;
+    fora_link_context_t *c = calloc(1, sizeof(*c));
+    if (!c) return fora_diag_set(diag, FORA_ENOMEM, "out of memory for the linking context");
+    c->members = s->members.n;
+    c->threads = s->threads.n;
+    c->boards = s->boards.n;
+    c->posts = s->posts.n;
+    c->dim = o->embed_dim;
+    c->tvec = malloc((size_t)(c->threads > 0 ? c->threads : 1) * (size_t)c->dim * sizeof(*c->tvec));
+    if (!c->tvec) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory for the linking context");
+        goto out;
+    }
+    if ((err = csr_build(&mp, s->members.n, s->posts.author, s->posts.n, diag)) != FORA_OK)
+        goto out;
+    err = embed_nodes(s, o, &mp, link_threads(o->threads), c->tvec, diag);
+out:
+    csr_free(&mp);
+    if (err != FORA_OK) {
+        fora_link_context_destroy(c);
+        c = NULL;
+    }
+    *out = c;
+    return err;
+}
+
+int64_t fora_link_member_pool(const fora_snapshot_t *s, int episode_len, int64_t max_rows,
+                              uint64_t seed, uint8_t *mask, fora_diag_t *diag)
+{
+    const int32_t M = s->members.n;
+    int32_t *np = calloc((size_t)(M > 0 ? M : 1), sizeof(*np));
+    int32_t *order = malloc((size_t)(M > 0 ? M : 1) * sizeof(*order));
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int64_t rows = -1;
+    if (!np || !order || !rng) {
+        fora_diag_set(diag, FORA_ENOMEM, "out of memory choosing the members of a pool");
+        goto out;
+    }
+    for (int32_t p = 0; p < s->posts.n; p++)
+        if (s->posts.author[p] >= 0) np[s->posts.author[p]]++;
+    rows = 0;
+    for (int32_t m = 0; m < M; m++)
+        rows += episode_len > 0 ? np[m] / episode_len : np[m] > 0;
+    const size_t nm = M > 0 ? (size_t)M : 0;
+    memset(mask, 1, nm);
+    if (rows <= max_rows) goto out;
+    memset(mask, 0, nm);
+    for (int32_t m = 0; m < M; m++)
+        order[m] = m;
+    gsl_rng_set(rng, (unsigned long)(seed * 2654435761ULL + 17));
+    gsl_ran_shuffle(rng, order, (size_t)M, sizeof(*order));
+    rows = 0;
+    for (int32_t i = 0; i < M; i++) {
+        const int32_t m = order[i];
+        const int64_t r = episode_len > 0 ? np[m] / episode_len : np[m] > 0;
+        if (r > 0 && rows + r <= max_rows) {
+            mask[m] = 1;
+            rows += r;
+        }
+    }
+out:
+    if (rng) gsl_rng_free(rng);
+    free(np);
+    free(order);
+    return rows;
 }
 
 fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts_t *o,
                                   fora_link_fp_t **out, fora_diag_t *diag)
 {
+    fora_link_context_t *c = NULL;
+    *out = NULL;
+    fora_err_t err = check_row_opts(o, diag);
+    if (err == FORA_OK) err = fora_link_context_compute(s, o, &c, diag);
+    if (err == FORA_OK) err = fora_link_fingerprints_with(s, o, c, out, diag);
+    fora_link_context_destroy(c);
+    return err;
+}
+
+fora_err_t fora_link_fingerprints_with(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                       const fora_link_context_t *ctx, fora_link_fp_t **out,
+                                       fora_diag_t *diag)
+{
     fora_err_t err;
-    const int32_t M = s->members.n, T = s->threads.n, B = s->boards.n, P = s->posts.n;
-    const int H = o->how_harmonics, d = o->embed_dim, L = o->episode_len;
+    const int32_t M = s->members.n, P = s->posts.n;
+    const int H = o->how_harmonics, d = ctx->dim, L = o->episode_len;
     csr_t mp = {0};
     fora_link_fp_t *fp = NULL;
     int32_t *session = NULL, *catcol = NULL;
-    double *emb = NULL, *basis = NULL, *row = NULL, *mean = NULL, *sess = NULL;
+    double *basis = NULL, *row = NULL, *mean = NULL, *sess = NULL;
     int64_t *local = NULL;
-    gsl_rng *rng = NULL;
 
     *out = NULL;
-    if ((err = check_opts(o, diag)) != FORA_OK) return err;
-    if (s->build != NULL)
-        return fora_diag_set(diag, FORA_EINVAL, "linking needs a finished snapshot");
-    if ((int64_t)M + T + B >= UINT32_MAX / 2)
-        return fora_diag_set(diag, FORA_ETOOLARGE, "too many members, threads and boards");
+    if ((err = check_row_opts(o, diag)) != FORA_OK) return err;
+    if ((err = check_snapshot(s, diag)) != FORA_OK) return err;
+    if (ctx->members != M || ctx->threads != s->threads.n || ctx->boards != s->boards.n ||
+        ctx->posts != P)
+        return fora_diag_set(diag, FORA_EINVAL,
+                             "the linking context was learned on another snapshot (%d members, "
+                             "%d threads, %d posts; this one has %d, %d, %d)",
+                             ctx->members, ctx->threads, ctx->posts, M, s->threads.n, P);
     if ((err = csr_build(&mp, M, s->posts.author, P, diag)) != FORA_OK) return err;
 
     fp = calloc(1, sizeof(*fp));
@@ -642,6 +1072,7 @@ fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts
     int64_t nrows = 0;
     for (int32_t m = 0; m < M; m++) {
         int64_t n = mp.start[m + 1] - mp.start[m];
+        if (o->member_mask && !o->member_mask[m]) continue;
         if (n == 0 || (L > 0 && n < L)) {
             fp->nskipped++;
             continue;
@@ -703,14 +1134,6 @@ fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts
         }
     }
 
-    /* embeddings */
-    rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) goto nomem;
-    gsl_rng_set(rng, (unsigned long)(o->seed * 2654435761ULL + 7));
-    emb = malloc((size_t)(M + T + B > 0 ? M + T + B : 1) * (size_t)d * sizeof(*emb));
-    if (!emb) goto nomem;
-    if ((err = embed_nodes(s, o, &mp, rng, emb, diag)) != FORA_OK) goto out;
-
     row = malloc((size_t)dim * sizeof(*row));
     sess = malloc(nr1 * FORA_LINK_SESSION_DIMS * sizeof(*sess));
     if (!row || !sess) goto nomem;
@@ -718,6 +1141,7 @@ fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts
     for (int32_t m = 0; m < M; m++) {
         int64_t n = mp.start[m + 1] - mp.start[m];
         fp->row_of_member[m] = -1;
+        if (o->member_mask && !o->member_mask[m]) continue;
         if (n == 0 || (L > 0 && n < L)) {
             fp->skipped[nsk] = m;
             fp->skip_reason[nsk++] =
@@ -760,10 +1184,9 @@ fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts
                 if (s->posts.reply_to[p] >= 0) replies++;
                 int32_t t = s->posts.thread[p];
                 if (s->threads.first_post[t] == p) opens++;
-                const double *et = emb + (size_t)(M + t) * d,
-                             *eb = emb + (size_t)(M + T + s->threads.board[t]) * d;
+                const double *tv = ctx->tvec + (size_t)t * d;
                 for (int k = 0; k < d; k++)
-                    em[k] += et[k] + eb[k];
+                    em[k] += tv[k];
                 if (fp->ncategories > 0) cat[catcol[s->boards.category[s->threads.board[t]]]] += 1;
             }
             dur += (double)(sess_t1 - sess_t0);
@@ -849,8 +1272,6 @@ fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts
 nomem:
     err = fora_diag_set(diag, FORA_ENOMEM, "out of memory computing linking fingerprints");
 out:
-    if (rng) gsl_rng_free(rng);
-    free(emb);
     free(basis);
     free(row);
     free(mean);
@@ -976,29 +1397,54 @@ static void heap_drain(float *hs, int32_t *hi, int n, int k, int32_t *idx, float
 
 #define QBLOCK 256
 
-/*
- * All rows against all rows: S = X X' is symmetric, so only blocks on or
- * above the diagonal are computed and each score updates the heaps of both
- * its rows (half the products of the general path, the same answers).
- */
-static fora_err_t topk_all(const float *x, int32_t n, int32_t d, const int32_t *group, int k,
-                           int32_t *idx, float *score, fora_diag_t *diag)
+/* One worker's share of the symmetric all-rows search: its own heaps for every row. */
+typedef struct topk_part {
+    float *S;    /* QBLOCK x FORA_LINK_BLOCK scores */
+    float *hs;   /* n x k heap scores */
+    int32_t *hi; /* n x k heap rows */
+    int *hn;     /* n heap sizes */
+    float *thr;  /* the worst kept score once a heap is full, else -inf */
+} topk_part_t;
+
+typedef struct topk_job {
+    const float *x;
+    int32_t n, d;
+    const int32_t *group;
+    int k;
+    topk_part_t *part; /* per thread */
+} topk_job_t;
+
+#define TOPK_SPAN 16
+
+/* Whether any of TOPK_SPAN scores reaches row a's threshold ta or its
+ * column's (tb); branch-free so that it vectorises. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
+static inline bool
+span_has_candidate(const float *sv, float ta, const float *tb)
 {
-    fora_err_t err = FORA_OK;
-    size_t n1 = (size_t)(n > 0 ? n : 1);
-    float *S = malloc((size_t)QBLOCK * FORA_LINK_BLOCK * sizeof(*S));
-    float *hs = malloc(n1 * (size_t)k * sizeof(*hs));
-    int32_t *hi = malloc(n1 * (size_t)k * sizeof(*hi));
-    int *hn = calloc(n1, sizeof(*hn));
-    float *thr = malloc(n1 * sizeof(*thr)); /* the worst kept score once a heap is full */
-    if (!S || !hs || !hi || !hn || !thr) {
-        err = fora_diag_set(diag, FORA_ENOMEM, "out of memory in the top-k search");
-        goto out;
-    }
-    for (int32_t i = 0; i < n; i++)
-        thr[i] = -INFINITY;
-    for (int32_t q0 = 0; q0 < n; q0 += QBLOCK) {
-        int32_t nb = n - q0 < QBLOCK ? n - q0 : QBLOCK;
+    int any = 0;
+    for (int u = 0; u < TOPK_SPAN; u++)
+        any |= (sv[u] >= ta) | (sv[u] >= tb[u]);
+    return any != 0;
+}
+
+/* Query blocks [b0, b1): their blocks on and above the diagonal, into tid's heaps. */
+static void topk_blocks(void *arg, int tid, int64_t b0, int64_t b1)
+{
+    const topk_job_t *j = arg;
+    const float *x = j->x;
+    const int32_t n = j->n, d = j->d;
+    const int32_t *group = j->group;
+    const int k = j->k;
+    topk_part_t *pt = &j->part[tid];
+    float *S = pt->S, *hs = pt->hs, *thr = pt->thr;
+    int32_t *hi = pt->hi;
+    int *hn = pt->hn;
+    for (int64_t qb = b0; qb < b1; qb++) {
+        const int32_t q0 = (int32_t)(qb * QBLOCK);
+        const int32_t nb = n - q0 < QBLOCK ? n - q0 : QBLOCK;
         for (int32_t r0 = q0; r0 < n; r0 += FORA_LINK_BLOCK) {
             int32_t rb = n - r0 < FORA_LINK_BLOCK ? n - r0 : FORA_LINK_BLOCK;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, rb, d, 1.0f,
@@ -1009,32 +1455,88 @@ static fora_err_t topk_all(const float *x, int32_t n, int32_t d, const int32_t *
                 const int32_t ga = group ? group[a] : -1;
                 /* only pairs a < b: the diagonal block's lower half is skipped */
                 int32_t j0 = a + 1 - r0 > 0 ? a + 1 - r0 : 0;
-                for (int32_t j = j0; j < rb; j++) {
-                    const float sv = srow[j];
-                    const int32_t b = r0 + j;
-                    if (sv < thr[a] && sv < thr[b]) continue;
-                    if (ga >= 0 && group[b] == ga) continue;
-                    if (sv >= thr[a]) {
-                        heap_push(hs + (size_t)a * k, hi + (size_t)a * k, &hn[a], k, sv, b);
-                        if (hn[a] == k) thr[a] = hs[(size_t)a * k];
-                    }
-                    if (sv >= thr[b]) {
-                        heap_push(hs + (size_t)b * k, hi + (size_t)b * k, &hn[b], k, sv, a);
-                        if (hn[b] == k) thr[b] = hs[(size_t)b * k];
+                for (int32_t c0 = j0; c0 < rb; c0 += TOPK_SPAN) {
+                    const int32_t c1 = rb - c0 < TOPK_SPAN ? rb : c0 + TOPK_SPAN;
+                    /* most spans hold no score either row keeps: one vector test */
+                    if (c1 - c0 == TOPK_SPAN &&
+                        !span_has_candidate(srow + c0, thr[a], thr + r0 + c0))
+                        continue;
+                    for (int32_t jj = c0; jj < c1; jj++) {
+                        const float sv = srow[jj];
+                        const int32_t b = r0 + jj;
+                        if (sv < thr[a] && sv < thr[b]) continue;
+                        if (ga >= 0 && group[b] == ga) continue;
+                        if (sv >= thr[a]) {
+                            heap_push(hs + (size_t)a * k, hi + (size_t)a * k, &hn[a], k, sv, b);
+                            if (hn[a] == k) thr[a] = hs[(size_t)a * k];
+                        }
+                        if (sv >= thr[b]) {
+                            heap_push(hs + (size_t)b * k, hi + (size_t)b * k, &hn[b], k, sv, a);
+                            if (hn[b] == k) thr[b] = hs[(size_t)b * k];
+                        }
                     }
                 }
             }
         }
     }
-    for (int32_t i = 0; i < n; i++)
-        heap_drain(hs + (size_t)i * k, hi + (size_t)i * k, hn[i], k, idx + (size_t)i * k,
-                   score + (size_t)i * k);
+}
+
+/*
+ * All rows against all rows: S = X X' is symmetric, so only blocks on or
+ * above the diagonal are computed and each score updates the heaps of both
+ * its rows (half the products of the general path, the same answers).  The
+ * query blocks are shared out between the workers, each keeping heaps for
+ * every row; a row's heaps are then merged.  Every score is computed by the
+ * same product of the same block whichever worker takes it, and the top k
+ * under the total order (score, then lower row) of a union is the top k of
+ * the parts' top k, so the lists do not depend on the number of workers.
+ */
+static fora_err_t topk_all(const float *x, int32_t n, int32_t d, const int32_t *group, int k,
+                           int32_t *idx, float *score, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    size_t n1 = (size_t)(n > 0 ? n : 1);
+    const int64_t nblocks = ((int64_t)n + QBLOCK - 1) / QBLOCK;
+    int nt = link_threads(0);
+    if (nt > nblocks) nt = nblocks > 0 ? (int)nblocks : 1;
+    topk_part_t part[FORA_LINK_MAX_THREADS];
+    memset(part, 0, sizeof(part));
+    for (int t = 0; t < nt; t++) {
+        topk_part_t *p = &part[t];
+        p->S = malloc((size_t)QBLOCK * FORA_LINK_BLOCK * sizeof(*p->S));
+        p->hs = malloc(n1 * (size_t)k * sizeof(*p->hs));
+        p->hi = malloc(n1 * (size_t)k * sizeof(*p->hi));
+        p->hn = calloc(n1, sizeof(*p->hn));
+        p->thr = malloc(n1 * sizeof(*p->thr));
+        if (!p->S || !p->hs || !p->hi || !p->hn || !p->thr) {
+            err = fora_diag_set(diag, FORA_ENOMEM, "out of memory in the top-k search");
+            goto out;
+        }
+        for (int32_t i = 0; i < n; i++)
+            p->thr[i] = -INFINITY;
+    }
+    topk_job_t job = {x, n, d, group, k, part};
+    /* one block per chunk: the first blocks (longest rows) go first */
+    int blas_old = nt > 1 ? blas_threads_single() : 0;
+    par_for(nt, nblocks, 1, topk_blocks, &job);
+    if (nt > 1) blas_threads_restore(blas_old);
+    for (int32_t i = 0; i < n; i++) {
+        float *h = part[0].hs + (size_t)i * k;
+        int32_t *hx = part[0].hi + (size_t)i * k;
+        for (int t = 1; t < nt; t++)
+            for (int e = 0; e < part[t].hn[i]; e++)
+                heap_push(h, hx, &part[0].hn[i], k, part[t].hs[(size_t)i * k + e],
+                          part[t].hi[(size_t)i * k + e]);
+        heap_drain(h, hx, part[0].hn[i], k, idx + (size_t)i * k, score + (size_t)i * k);
+    }
 out:
-    free(S);
-    free(hs);
-    free(hi);
-    free(hn);
-    free(thr);
+    for (int t = 0; t < nt; t++) {
+        free(part[t].S);
+        free(part[t].hs);
+        free(part[t].hi);
+        free(part[t].hn);
+        free(part[t].thr);
+    }
     return err;
 }
 

@@ -99,61 +99,6 @@ out:
     return err;
 }
 
-/*
- * Keeps whole members (keys; each row of key -1 on its own) in a random order
- * (seeded) while their rows fit in max_rows, so that a large forum is ranked
- * on a sample of its members with all their rows: use[0..*nuse) is filtered
- * in place and stays ascending.  O(n) expected.
- */
-static fora_err_t sample_rows(const int32_t *key, int32_t kmax, int32_t max_rows, uint64_t seed,
-                              int32_t *use, int32_t *nuse)
-{
-    const int32_t nu = *nuse;
-    if (max_rows <= 0 || nu <= max_rows) return FORA_OK;
-    fora_err_t err = FORA_OK;
-    int32_t *size = calloc((size_t)kmax + 1, sizeof(*size));
-    int32_t *unit = malloc((size_t)nu * sizeof(*unit)); /* a key, or -(i + 1) for use[i] */
-    uint8_t *keepk = calloc((size_t)kmax + 1, 1), *keepi = calloc((size_t)nu, 1);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!size || !unit || !keepk || !keepi || !rng) {
-        err = FORA_ENOMEM;
-        goto out;
-    }
-    gsl_rng_set(rng, (unsigned long)(seed * 2654435761ULL + 31));
-    int32_t nunit = 0;
-    for (int32_t i = 0; i < nu; i++) {
-        const int32_t k = key[use[i]];
-        if (k < 0)
-            unit[nunit++] = -(i + 1);
-        else if (size[k]++ == 0)
-            unit[nunit++] = k;
-    }
-    gsl_ran_shuffle(rng, unit, (size_t)nunit, sizeof(*unit));
-    int32_t rows = 0;
-    for (int32_t u = 0; u < nunit; u++) {
-        const int32_t sz = unit[u] < 0 ? 1 : size[unit[u]];
-        if (rows + sz > max_rows) continue;
-        rows += sz;
-        if (unit[u] < 0)
-            keepi[-unit[u] - 1] = 1;
-        else
-            keepk[unit[u]] = 1;
-    }
-    int32_t m = 0;
-    for (int32_t i = 0; i < nu; i++) {
-        const int32_t k = key[use[i]];
-        if (k < 0 ? keepi[i] : keepk[k]) use[m++] = use[i];
-    }
-    *nuse = m;
-out:
-    if (rng) gsl_rng_free(rng);
-    free(size);
-    free(unit);
-    free(keepk);
-    free(keepi);
-    return err;
-}
-
 /* ---------------------------------------------------------------------- */
 /* fitted view weights                                                      */
 /* ---------------------------------------------------------------------- */
@@ -328,7 +273,7 @@ static fora_link_view_t fit_view_of(const double beta[FORA_LINK_NCOMP])
  * components from the fixed weights; both from each fitted ablation, keeping
  * the better, so that on these queries it is at least as good as either.
  */
-static fora_err_t fit_views(const fit_set_t *f, fora_link_view_t out[FORA_LINK_NVIEWS], int *better)
+static fora_err_t fit_views(const fit_set_t *f, fora_link_view_t out[FORA_LINK_NVIEWS])
 {
     double beta[FORA_LINK_NVIEWS][FORA_LINK_NCOMP];
     int32_t most = 1;
@@ -341,10 +286,8 @@ static fora_err_t fit_views(const fit_set_t *f, fora_link_view_t out[FORA_LINK_N
         for (int c = 0; c < FORA_LINK_NCOMP; c++)
             beta[v][c] = (double)w.w[c] * w.w[c];
     }
-    double mt = fit_ascend(f, view_allowed[FORA_LINK_VIEW_TIME], beta[FORA_LINK_VIEW_TIME], sc);
-    double mc =
-        fit_ascend(f, view_allowed[FORA_LINK_VIEW_CONTEXT], beta[FORA_LINK_VIEW_CONTEXT], sc);
-    *better = mt > mc ? FORA_LINK_VIEW_TIME : FORA_LINK_VIEW_CONTEXT;
+    fit_ascend(f, view_allowed[FORA_LINK_VIEW_TIME], beta[FORA_LINK_VIEW_TIME], sc);
+    fit_ascend(f, view_allowed[FORA_LINK_VIEW_CONTEXT], beta[FORA_LINK_VIEW_CONTEXT], sc);
     /* both: from each fitted ablation, the better end */
     double got = -1;
     for (int a = 0; a < 2; a++) {
@@ -366,7 +309,6 @@ void fora_link_eval_opts_default(fora_link_eval_opts_t *o)
 {
     o->queries = 1000;
     o->per_member = 0;
-    o->max_rows = 0;
     o->fit = true;
     o->seed = 1;
 }
@@ -374,8 +316,7 @@ void fora_link_eval_opts_default(fora_link_eval_opts_t *o)
 fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
                               uint64_t seed, fora_link_eval_t *out, fora_diag_t *diag)
 {
-    fora_link_eval_opts_t o = {
-        .queries = kappa, .per_member = 0, .max_rows = 0, .fit = false, .seed = seed};
+    fora_link_eval_opts_t o = {.queries = kappa, .per_member = 0, .fit = false, .seed = seed};
     return fora_link_evaluate_ex(fp, target, &o, out, diag);
 }
 
@@ -613,8 +554,6 @@ fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target
 
     memset(out, 0, sizeof(*out));
     if (kappa < 1) return fora_diag_set(diag, FORA_EINVAL, "queries must be >= 1, not %d", kappa);
-    if (opts->max_rows < 0)
-        return fora_diag_set(diag, FORA_EINVAL, "max_rows must be >= 0, not %d", opts->max_rows);
     if (per_member < 0 || per_member == 1)
         return fora_diag_set(diag, FORA_EINVAL, "rows per member must be 0 (all) or >= 2, not %d",
                              per_member);
@@ -633,9 +572,6 @@ fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target
     /* the rows taking part, compacted to the front (use[i] >= i) */
     int32_t nuse = 0;
     if (capped_rows(key, n, kmax, per_member, seed, use, &nuse) != FORA_OK) goto nomem;
-    const int32_t capped = nuse;
-    if (sample_rows(key, kmax, opts->max_rows, seed, use, &nuse) != FORA_OK) goto nomem;
-    out->sampled = nuse < capped;
     for (int32_t i = 0; i < nuse; i++) {
         key[i] = key[use[i]];
         zm[i] = fp->zero_mask[use[i]];
@@ -729,16 +665,19 @@ fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target
         free(xr_own);
         xr_own = NULL;
         for (int f = 0; f < 2; f++) {
-            int better;
-            if (fit_views(&set[f], out->weights[f], &better) != FORA_OK) goto nomem;
+            if (fit_views(&set[f], out->weights[f]) != FORA_OK) goto nomem;
             /* the fit scores mixes on short candidate lists; ranked exactly on the fold's own
-             * queries, a combination that does not beat the better ablation gives way to it */
+             * queries, a combination that does not beat both ablations gives way to the better */
             const int32_t *qf = qo + (f == 0 ? split : 0);
             const int32_t nf = f == 0 ? nq - split : split;
-            double sb[3] = {0, 0, 0}, sa[3] = {0, 0, 0};
-            rank_queries(&rw, &out->weights[f][FORA_LINK_VIEW_BOTH], qf, nf, sb);
-            rank_queries(&rw, &out->weights[f][better], qf, nf, sa);
-            if (sa[0] >= sb[0]) out->weights[f][FORA_LINK_VIEW_BOTH] = out->weights[f][better];
+            double sm[FORA_LINK_NVIEWS][3] = {{0}};
+            for (int v = 0; v < FORA_LINK_NVIEWS; v++)
+                rank_queries(&rw, &out->weights[f][v], qf, nf, sm[v]);
+            const int abl = sm[FORA_LINK_VIEW_TIME][0] > sm[FORA_LINK_VIEW_CONTEXT][0]
+                                ? FORA_LINK_VIEW_TIME
+                                : FORA_LINK_VIEW_CONTEXT;
+            if (sm[abl][0] >= sm[FORA_LINK_VIEW_BOTH][0])
+                out->weights[f][FORA_LINK_VIEW_BOTH] = out->weights[f][abl];
         }
     }
 

@@ -2,8 +2,11 @@
  * server/run_linking.c - the "linking" step: whole-history fingerprints of
  * every member, the top-10 similar members of each (combined view, with
  * per-component cosines), and the retrieval evaluation (episodes of 1, 3,
- * 5, 7 and 9 posts, 1000 queries; 300 synthetic sybils), stored in the
- * tables of migrations/0008_linking.sql (api-docs/linking.md).
+ * 5, 7 and 9 posts, 1000 queries, at most LINK_EVAL_MAX_ROWS episodes per
+ * length; 300 synthetic sybils), stored in the tables of
+ * migrations/0008_linking.sql (api-docs/linking.md).  The context embedding
+ * is learned once for the members and every episode length; the sybils'
+ * split snapshot learns its own.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,8 +22,10 @@
 #define LINK_SYBILS 300
 #define LINK_MIN_HALF 3
 #define LINK_BALANCED 2 /* episodes per member in the balanced protocol */
-/* rows ranked per evaluation: larger forums are measured on a sample of whole members */
-#define LINK_MAX_ROWS 50000
+/* Episodes ranked per length at most: on larger forums, a random pool of
+ * members (fora_link_member_pool), so the evaluation's cost stays bounded
+ * (api-docs/linking.md). */
+#define LINK_EVAL_MAX_ROWS 20000
 
 static const int link_lengths[] = {1, 3, 5, 7, 9};
 #define NLENGTHS ((int)(sizeof(link_lengths) / sizeof(link_lengths[0])))
@@ -62,7 +67,8 @@ static void params(const fora_recompute_opts_t *o, json_t *obj)
     json_object_set_new(obj, "linking",
                         json_pack("{s:i, s:i, s:o, s:i, s:i, s:i}", "k", LINK_K, "queries",
                                   LINK_QUERIES, "episode_lengths", lens, "sybils", LINK_SYBILS,
-                                  "balanced_per_member", LINK_BALANCED, "max_rows", LINK_MAX_ROWS));
+                                  "episode_max_rows", LINK_EVAL_MAX_ROWS, "balanced_per_member",
+                                  LINK_BALANCED));
 }
 
 /* Evaluates fp into row e; a forum without two rows of one member gives a reason. */
@@ -71,11 +77,8 @@ static fora_err_t eval_into(const fora_link_fp_t *fp, const int32_t *target, uin
 {
     fora_diag_t d = FORA_DIAG_INIT;
     e->rows = fp->n;
-    const fora_link_eval_opts_t eo = {.queries = LINK_QUERIES,
-                                      .per_member = e->per_member,
-                                      .max_rows = LINK_MAX_ROWS,
-                                      .fit = true,
-                                      .seed = seed};
+    const fora_link_eval_opts_t eo = {
+        .queries = LINK_QUERIES, .per_member = e->per_member, .fit = true, .seed = seed};
     fora_err_t err = fora_link_evaluate_ex(fp, target, &eo, &e->ev, &d);
     if (err == FORA_ENOTFOUND) {
         snprintf(e->reason, sizeof e->reason, "%s", d.msg);
@@ -92,9 +95,11 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
     const fora_snapshot_t *s = ctx->snap;
     fora_err_t err = FORA_OK;
     fora_tzmap_t *tz = NULL;
+    fora_link_context_t *lctx = NULL;
     fora_link_fp_t *fp = NULL;
     fora_snapshot_t *ns = NULL;
     int32_t *pair = NULL, *target = NULL;
+    uint8_t *pool = NULL;
     float *x = NULL;
     link_state_t *st = fora_xcalloc(1, sizeof(*st));
 
@@ -109,8 +114,10 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
     o.seed = ctx->opts->seed;
     o.tz = tz;
 
+    /* the context embedding, learned once for every episode length */
+    if ((err = fora_link_context_compute(s, &o, &lctx, diag)) != FORA_OK) goto out;
     /* members: fingerprints and top-k */
-    if ((err = fora_link_fingerprints(s, &o, &st->fp, diag)) != FORA_OK) goto out;
+    if ((err = fora_link_fingerprints_with(s, &o, lctx, &st->fp, diag)) != FORA_OK) goto out;
     const size_t n = (size_t)st->fp->n;
     x = malloc((n > 0 ? n : 1) * (size_t)st->fp->dim * sizeof(*x));
     st->idx = malloc((n > 0 ? n : 1) * LINK_K * sizeof(*st->idx));
@@ -128,13 +135,26 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
     free(x);
     x = NULL;
 
-    /* the evaluation: episodes by length, then sybils */
+    /* the evaluation: episodes by length (a pool of members on large forums), then sybils */
+    pool = malloc((size_t)(s->members.n > 0 ? s->members.n : 1));
+    if (!pool) {
+        err = fora_diag_set(diag, FORA_ENOMEM, "linking: out of memory");
+        goto out;
+    }
     for (int i = 0; i < NLENGTHS; i++) {
         eval_row_t *e = &st->eval[st->neval++];
         e->protocol = 0;
         e->len = link_lengths[i];
         o.episode_len = link_lengths[i];
-        if ((err = fora_link_fingerprints(s, &o, &fp, diag)) != FORA_OK) goto out;
+        int64_t rows = fora_link_member_pool(s, o.episode_len, LINK_EVAL_MAX_ROWS, ctx->opts->seed,
+                                             pool, diag);
+        if (rows < 0) {
+            err = FORA_ENOMEM; /* diag says so */
+            goto out;
+        }
+        o.member_mask = pool;
+        if ((err = fora_link_fingerprints_with(s, &o, lctx, &fp, diag)) != FORA_OK) goto out;
+        o.member_mask = NULL;
         err = eval_into(fp, NULL, ctx->opts->seed, e, diag);
         if (err == FORA_OK) {
             eval_row_t *b = &st->eval[st->neval++];
@@ -147,6 +167,9 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
         fp = NULL;
         if (err != FORA_OK) goto out;
     }
+    fora_link_context_destroy(lctx);
+    lctx = NULL;
+    /* sybils: the split snapshot learns its own embedding, which never sees the link */
     eval_row_t *e = &st->eval[st->neval++];
     e->protocol = 1;
     e->len = 0;
@@ -180,7 +203,9 @@ out:
     free(x);
     free(pair);
     free(target);
+    free(pool);
     fora_link_fp_destroy(fp);
+    fora_link_context_destroy(lctx);
     fora_snapshot_destroy(ns);
     fora_tzmap_destroy(tz);
     return err;
@@ -235,6 +260,10 @@ static void copy_metrics(fora__copy_buf_t *b, const fora__run_ctx_t *ctx, const 
     fora__copy_end_row(b);
 }
 
+static const char copy_similar[] =
+    "COPY run_link_similar (run_id, member_id, rank, other_id, similarity, hour_of_week, gaps,"
+    " session, embedding, category) FROM STDIN";
+
 static fora_err_t store(const fora__run_ctx_t *ctx, void *state, fora_diag_t *diag)
 {
     link_state_t *st = state;
@@ -277,21 +306,11 @@ static fora_err_t store(const fora__run_ctx_t *ctx, void *state, fora_diag_t *di
                 fora__copy_double(&b, comp[c]);
             fora__copy_end_row(&b);
         }
-        if (b.len > ((size_t)8 << 20) &&
-            (err = fora__copy_send(ctx->conn,
-                                   "COPY run_link_similar (run_id, member_id, rank, other_id,"
-                                   " similarity, hour_of_week, gaps, session, embedding, category)"
-                                   " FROM STDIN",
-                                   &b, diag)) != FORA_OK)
+        /* sent in pieces of about 8 MB, the last one after the last member */
+        if ((b.len > ((size_t)8 << 20) || (r + 1 == fp->n && b.len > 0)) &&
+            (err = fora__copy_send(ctx->conn, copy_similar, &b, diag)) != FORA_OK)
             goto out;
     }
-    if (b.len > 0 &&
-        (err = fora__copy_send(ctx->conn,
-                               "COPY run_link_similar (run_id, member_id, rank, other_id,"
-                               " similarity, hour_of_week, gaps, session, embedding, category)"
-                               " FROM STDIN",
-                               &b, diag)) != FORA_OK)
-        goto out;
     for (int32_t i = 0; i < fp->nskipped; i++) {
         fora__copy_int(&b, ctx->run_id);
         fora__copy_int(&b, s->members.id[fp->skipped[i]]);

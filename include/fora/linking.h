@@ -48,13 +48,23 @@
  * Members with no posts (or fewer than L) get no row: they are listed in
  * `skipped` with the reason.
  *
- * Randomness: one GSL MT19937 generator seeded with opts.seed (walks, the
- * subspace iteration's start, query sampling), so results are reproducible.
- * Matrix products use CBLAS (OpenBLAS when the build found it, else GSL's).
+ * Randomness, all derived from opts.seed so results are reproducible: each
+ * member's walks draw from its own SplitMix64 stream (started from seed and
+ * the member's index), the subspace iteration's start and the query sampling
+ * from GSL MT19937 generators.  Matrix products use CBLAS (OpenBLAS when the
+ * build found it, else GSL's).
+ *
+ * Threads: the walks, the sparse products of the embedding and the all-rows
+ * top-k search run on opts.threads worker threads (0: min(2, online CPUs))
+ * with fixed pieces of work whose results are combined in a fixed order, so
+ * every result is bit-identical whatever the number of threads.  While its
+ * workers call CBLAS, fora_link_topk sets OpenBLAS to one thread of its own
+ * (openblas_set_num_threads, process-wide) and restores the previous count.
  *
  * Ownership: *_create/_compute allocate, the matching _destroy frees.
- * Thread safety: results are immutable; functions are reentrant.  Pure
- * computation, no I/O.
+ * Thread safety: results are immutable; functions are reentrant, except that
+ * two fora_link_topk calls at once may leave OpenBLAS's thread count at one.
+ * Pure computation, no I/O.
  */
 #ifndef FORA_LINKING_H
 #define FORA_LINKING_H
@@ -82,6 +92,7 @@ extern const char *const fora_link_comp_names[FORA_LINK_NCOMP];
 #define FORA_LINK_SESSION_DIMS 4
 #define FORA_LINK_MAX_CATEGORIES 32
 #define FORA_LINK_MAX_EPISODE 1000
+#define FORA_LINK_MAX_THREADS 16
 
 /* Why a member has no row. */
 typedef enum fora_link_skip {
@@ -105,6 +116,13 @@ typedef struct fora_link_opts {
     bool centre;            /* centre each component before normalising (true) */
     uint64_t seed;          /* RNG seed (1) */
     const fora_tzmap_t *tz; /* the forum's zone; NULL: UTC */
+    int threads;            /* worker threads, 0..FORA_LINK_MAX_THREADS; 0: min(2, CPUs) (0) */
+    /* NULL (default): rows for every member.  Else rows only for the members m
+     * with member_mask[m] != 0 (one entry per member of the snapshot); the
+     * others are neither rows nor skipped, and centring and standardising are
+     * over the rows kept.  Not used by the context embedding, which always
+     * walks the whole snapshot. */
+    const uint8_t *member_mask;
 } fora_link_opts_t;
 
 /* Fills *o with the defaults above. */
@@ -145,11 +163,65 @@ typedef struct fora_link_fp {
 } fora_link_fp_t;
 
 /*
- * Computes the fingerprints of every member (or episode) of s.  EINVAL
- * naming the option that is out of range; ENOMEM; ENUMERIC if the
- * eigen-decomposition of the embedding fails.
- * Time complexity: O(P log T + W * window + (N_nodes * d) * (d + nnz/N_nodes) *
- * power_iters + rows * dim), W = walk tokens (members x walks x length x 2).
+ * A random pool of members for a cap on the number of rows (the evaluation
+ * of large forums, server/run_linking.c): when the rows of episode_len posts
+ * of all members (whole histories for 0) number at most max_rows, marks every
+ * member; else marks the members taken in a seeded random order (one GSL
+ * MT19937 shuffle of all members), each one whose rows still fit under
+ * max_rows.  mask has one byte per member of s (for opts.member_mask).
+ * Returns the rows of the pool.  ENOMEM only, through diag, as -1.
+ * Time complexity: O(M + P).
+ */
+int64_t fora_link_member_pool(const fora_snapshot_t *s, int episode_len, int64_t max_rows,
+                              uint64_t seed, uint8_t *mask, fora_diag_t *diag);
+
+/*
+ * The context embedding of a snapshot, learned once and shared by the
+ * fingerprints of every episode length (the embedding does not depend on
+ * episode_len or on any option of the rows).  Opaque; holds, for every
+ * thread, emb(thread) + emb(its board): threads x embed_dim doubles.
+ */
+typedef struct fora_link_context fora_link_context_t;
+
+/*
+ * Learns the context embedding of s with the embedding options of o
+ * (embed_dim, walks_per_member, walk_length, window, power_iters, seed,
+ * threads; the others are not used): walks from every posting member, PPMI
+ * of the co-occurrences, seeded randomised subspace iteration.  EINVAL
+ * naming the option that is out of range, or for an unfinished snapshot;
+ * ETOOLARGE; ENOMEM; ENUMERIC if an eigen-decomposition fails.
+ * Time complexity: O(P + W * window + W log W + N * r^2 * power_iters +
+ * nnz * r * (power_iters + 2)), W = walk tokens (posting members x walks x
+ * (2 length - 1)), N = members + threads + boards with posts, nnz <= 2 W
+ * window the non-zeros of the PPMI matrix, r = embed_dim + 10; divided
+ * between the threads except the O(N r^2) orthonormalisations (OpenBLAS's).
+ * Memory: O(W window) pair counts, then 2 N r doubles (N = 345 k, r = 42:
+ * 232 MB) beside the sparse matrix.
+ */
+fora_err_t fora_link_context_compute(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                     fora_link_context_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
+
+void fora_link_context_destroy(fora_link_context_t *c);
+
+/*
+ * The fingerprints of every member (episode_len 0) or episode of s, with the
+ * embedding component taken from ctx (learned on s by
+ * fora_link_context_compute; o's embedding options are not used, its row
+ * options are).  Equal, bit for bit, to fora_link_fingerprints with the same
+ * options.  EINVAL naming the option that is out of range, or when ctx was
+ * learned on a snapshot of another shape; ENOMEM.
+ * Time complexity: O(P (1 + 2 how_harmonics + embed_dim) + rows * dim).
+ */
+fora_err_t fora_link_fingerprints_with(const fora_snapshot_t *s, const fora_link_opts_t *o,
+                                       const fora_link_context_t *ctx, fora_link_fp_t **out,
+                                       fora_diag_t *diag) FORA_MUST_CHECK;
+
+/*
+ * Computes the fingerprints of every member (or episode) of s: the context
+ * embedding (fora_link_context_compute) and then the rows
+ * (fora_link_fingerprints_with).  To fingerprint several episode lengths of
+ * one snapshot, compute the context once and call fora_link_fingerprints_with
+ * for each.  Errors as theirs.  Time complexity: the sum of theirs.
  */
 fora_err_t fora_link_fingerprints(const fora_snapshot_t *s, const fora_link_opts_t *o,
                                   fora_link_fp_t **out, fora_diag_t *diag) FORA_MUST_CHECK;
@@ -183,9 +255,14 @@ double fora_link_cosine(const float *a, const float *b, int d);
  * score (nq x k, best first; -1 and 0 past the available rows).
  * EINVAL for k < 1 or k > 1000; ENOMEM.
  * All rows against all (q NULL, nq == n) computes only the blocks on and above
- * the diagonal of the symmetric score matrix and feeds both rows' heaps.
- * Time complexity: O(nq * n * d) flops + O(nq * n) comparisons + O(nq * k log k).
- * Memory: one block of scores (FORA_LINK_BLOCK^2 floats) plus the heaps.
+ * the diagonal of the symmetric score matrix and feeds both rows' heaps, on
+ * min(2, online CPUs) worker threads (query blocks from a shared counter,
+ * each worker with heaps for every row, merged at the end: the same lists
+ * whatever the number of workers; OpenBLAS is set to one thread meanwhile).
+ * Time complexity: O(nq * n * d) flops + O(nq * n) comparisons + O(nq * k log k)
+ * (all rows: half the flops and comparisons, shared between the workers).
+ * Memory: one block of scores (256 x FORA_LINK_BLOCK floats) plus the heaps;
+ * all rows: per worker, one block and n * k heap entries.
  */
 #define FORA_LINK_BLOCK 1024
 fora_err_t fora_link_topk(const float *x, int32_t n, int32_t d, const int32_t *q, int32_t nq,
@@ -235,7 +312,6 @@ typedef struct fora_link_metrics {
 typedef struct fora_link_eval {
     int32_t per_member;                         /* rows kept per member (0: all) */
     int32_t rows;                               /* rows taking part */
-    bool sampled;                               /* rows sampled by max_rows */
     int32_t queries;                            /* queries evaluated */
     int32_t candidates;                         /* rows ranked per query (rows - 1) */
     int32_t eligible;                           /* rows whose member has another row */
@@ -268,8 +344,6 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
 typedef struct fora_link_eval_opts {
     int32_t queries;    /* kappa: query rows sampled, >= 1 (1000) */
     int32_t per_member; /* rows kept per member (or target): 0 all, or >= 2 (0) */
-    int32_t max_rows;   /* more rows taking part: a random sample of whole members
-                           (or targets) whose rows fit; 0 no limit (0) */
     bool fit;           /* fit each view's weights on half the members (true) */
     uint64_t seed;      /* query sample, the member-balanced pool, the folds (1) */
 } fora_link_eval_opts_t;
@@ -290,12 +364,6 @@ void fora_link_eval_opts_default(fora_link_eval_opts_t *o);
  * fingerprint can show against it: MRR <= 1, so a margin over random of at
  * most 1 / random.
  *
- * Sampled pool (max_rows > 0): when more rows than max_rows take part, whole
- * members (all their rows; rows of target -1 one by one) are taken in a
- * random order (seeded) while they fit, so that a large forum is measured on
- * a sample of its members at a bounded cost; `sampled` says so, and the
- * random baseline is that of the sample.
- *
  * Fitted views (fit): the sampled queries are split in two folds by their
  * member (a seeded hash, so a member's rows share a fold).  On each fold the
  * weights of every view are fitted to maximise that fold's MRR: time over the
@@ -304,15 +372,16 @@ void fora_link_eval_opts_default(fora_link_eval_opts_t *o);
  * well as either.  Coordinate ascent over a grid of
  * squared weights {0, 1/16 .. 16}; each query's candidate list is its best
  * 50 other rows under each component and under the fixed combined view plus
- * its best 32 positives; since those lists favour mixes, a fitted `both`
- * that does not beat the better ablation when the fold's own queries are
- * ranked exactly is replaced by it.  Each fold's weights then rank the other fold's
+ * its best 32 positives; since those lists favour mixes, the fold's own
+ * queries are then ranked exactly under the three fitted views, and a `both`
+ * that does not beat both ablations is replaced by the better one.  Each
+ * fold's weights then rank the other fold's
  * queries exactly, so no query is scored with weights fitted on its own
  * member.  Positives are the fold's own members' other rows - no link from
  * outside the forum is used.  A fold with fewer than 20 queries: no fitting,
  * fixed weights (fitted false).
  *
- * EINVAL for queries < 1, per_member 1 or < 0, max_rows < 0; ENOTFOUND when no row has a
+ * EINVAL for queries < 1, per_member 1 or < 0; ENOTFOUND when no row has a
  * positive; ENOMEM.
  * Time complexity: O(queries * rows * dim) flops (twice that when fitting)
  * plus O(queries * rows) per component to select the candidates.  Memory:

@@ -5,7 +5,8 @@
 # go to $FORA_BENCH_DIR (default /tmp/fora-bench-linking), not the repository.
 #
 # Usage: tests/bench/bench_linking.sh [MEMBERS] [POSTS] [MODE] [PROJ_DIM] [CAND]
-#        (default 100000 1000000 projected 32 50; MODE exact|projected|both)
+#        (default 100000 1000000 projected 32 50; MODE exact|projected|both|step,
+#        step: the recompute step's computation phase by phase, see bench_linking.c)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 members=${1:-100000}

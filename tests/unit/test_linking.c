@@ -304,33 +304,6 @@ static void test_evaluate_capped(void)
     ASSERT_EQ(all.rows, 6);
     ASSERT_NEAR(ev.view[FORA_LINK_VIEW_BOTH].mrr, all.view[FORA_LINK_VIEW_BOTH].mrr, 0);
     ASSERT_NEAR(ev.random.mrr, all.random.mrr, 0);
-    /* at most 3 rows: whole members in a random order while they fit, so member 0 alone
-     * (3 rows, 3 queries) or members 1 and 2 (3 rows, member 1's 2 queries) */
-    fora_link_eval_opts_t mo;
-    fora_link_eval_opts_default(&mo);
-    mo.max_rows = 3;
-    mo.fit = false;
-    bool saw[2] = {false, false};
-    for (uint64_t seed = 1; seed <= 12; seed++) {
-        mo.seed = seed;
-        ASSERT_OK(fora_link_evaluate_ex(fp, NULL, &mo, &ev, &d), &d);
-        ASSERT(ev.sampled);
-        ASSERT_EQ(ev.rows, 3);
-        ASSERT_EQ(ev.candidates, 2);
-        ASSERT(ev.queries == 2 || ev.queries == 3);
-        saw[ev.queries - 2] = true;
-        /* m positives among 2 candidates: member 0's queries have 2 (rr 1), member 1's one */
-        ASSERT_NEAR(ev.random.mrr, ev.queries == 3 ? 1.0 : 0.75, 1e-12);
-    }
-    ASSERT(saw[0] && saw[1]);
-    mo.max_rows = 6;
-    ASSERT_OK(fora_link_evaluate_ex(fp, NULL, &mo, &ev, &d), &d);
-    ASSERT(!ev.sampled);
-    ASSERT_EQ(ev.rows, 6);
-    mo.max_rows = -1;
-    ASSERT_EQ(fora_link_evaluate_ex(fp, NULL, &mo, &ev, &d), FORA_EINVAL);
-    ASSERT(strstr(d.msg, "max_rows") != NULL);
-    fora_diag_clear(&d);
     ASSERT_EQ(capped(fp, 10, 1, 1, &ev, &d), FORA_EINVAL);
     ASSERT(strstr(d.msg, "rows per member") != NULL);
     fora_diag_clear(&d);
