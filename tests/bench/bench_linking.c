@@ -98,11 +98,17 @@ static int step(const fora_snapshot_t *s)
         o.member_mask = NULL;
         snprintf(what, sizeof what, "episodes L=%d: %d rows", lens[i], ep->n);
         phase(what);
-        fora_err_t err = fora_link_evaluate(ep, NULL, 1000, 1, &ev, &d);
-        if (err != FORA_OK && err != FORA_ENOTFOUND) CHECK(err);
-        snprintf(what, sizeof what, "  evaluation (both MRR %.4f)",
-                 ev.view[FORA_LINK_VIEW_BOTH].mrr);
-        phase(what);
+        /* as the step: fitted weights, the pooled and the member-balanced pool */
+        fora_link_eval_opts_t eo;
+        fora_link_eval_opts_default(&eo);
+        for (int pm = 0; pm <= 2; pm += 2) {
+            eo.per_member = pm;
+            fora_err_t err = fora_link_evaluate_ex(ep, NULL, &eo, &ev, &d);
+            if (err != FORA_OK && err != FORA_ENOTFOUND) CHECK(err);
+            snprintf(what, sizeof what, "  evaluation, %s (both MRR %.4f)",
+                     pm ? "balanced" : "pooled", ev.view[FORA_LINK_VIEW_BOTH].mrr);
+            phase(what);
+        }
         fora_link_fp_destroy(ep);
         ep = NULL;
     }
@@ -118,7 +124,9 @@ static int step(const fora_snapshot_t *s)
     o.episode_len = 0;
     CHECK(fora_link_fingerprints(ns, &o, &ep, &d));
     phase("sybils: context and fingerprints");
-    CHECK(fora_link_evaluate(ep, target, 1000, 1, &ev, &d));
+    fora_link_eval_opts_t so;
+    fora_link_eval_opts_default(&so);
+    CHECK(fora_link_evaluate_ex(ep, target, &so, &ev, &d));
     phase("sybils: evaluation");
     printf("step total: wall %.2f s, cpu %.2f s\n", wall() - w0, cpu() - c0);
     fora_link_fp_destroy(ep);
