@@ -37,7 +37,7 @@
  * synthetic forum gives every member the same hour profile and
  * popularity-driven threads, so little is there to find, and at MRR 0.01 the
  * fitted mix chases noise (api-docs/linking.md).  On a real forum of 24,818
- * members (tests/bench/eval_linking_snap.sh) it is 16-650x random everywhere.
+ * members (tests/bench/eval_linking_snap.sh) it is 17-650x random everywhere.
  */
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
