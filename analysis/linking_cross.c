@@ -49,6 +49,7 @@ void fora_link_cross_opts_default(fora_link_cross_opts_t *o)
     o->centre = FORA_LINK_CROSS_CENTRE_FORUM;
     o->view = FORA_LINK_CROSS_VIEW_TIME;
     o->k = 10;
+    o->min_posts = 3;
 }
 
 void fora_link_cross_destroy(fora_link_cross_t *c)
@@ -192,6 +193,48 @@ static void centre_rows(double *X, int dim, int32_t r0, int32_t r1, int o0, int 
     }
 }
 
+/*
+ * The rows of f kept (at least min_posts posts): their indices in keep[],
+ * *nkeep; row_of[m] the kept row of member m (0-based among the kept) or -1;
+ * the members without a kept row, ascending, with their reasons.
+ */
+static fora_err_t keep_rows(const fora_link_fp_t *f, int32_t M, int min_posts, int32_t *keep,
+                            int32_t *nkeep, int32_t *row_of, int32_t *nskip, int32_t **skipped,
+                            uint8_t **reason, fora_diag_t *diag)
+{
+    *nkeep = 0;
+    for (int32_t m = 0; m < M; m++)
+        row_of[m] = -1;
+    for (int32_t r = 0; r < f->n; r++)
+        if (f->nposts[r] >= min_posts) {
+            row_of[f->member[r]] = *nkeep;
+            keep[(*nkeep)++] = r;
+        }
+    const int32_t ns = M - *nkeep;
+    *skipped = malloc(sizeof(**skipped) * (size_t)(ns > 0 ? ns : 1));
+    *reason = malloc((size_t)(ns > 0 ? ns : 1));
+    if (!*skipped || !*reason)
+        return fora_diag_set(diag, FORA_ENOMEM, "out of memory in cross-forum linking");
+    int32_t j = 0, i = 0;
+    for (int32_t m = 0; m < M; m++) {
+        if (row_of[m] >= 0) continue;
+        while (j < f->nskipped && f->skipped[j] < m)
+            j++;
+        (*skipped)[i] = m;
+        (*reason)[i++] = j < f->nskipped && f->skipped[j] == m ? f->skip_reason[j]
+                                                               : FORA_LINK_CROSS_SKIP_FEW_POSTS;
+    }
+    *nskip = i;
+    return FORA_OK;
+}
+
+const char *fora_link_cross_skip_reason(uint8_t r)
+{
+    if (r == FORA_LINK_CROSS_SKIP_FEW_POSTS)
+        return "fewer posts than min_posts: too little to compare";
+    return fora_link_skip_reason((fora_link_skip_t)r);
+}
+
 typedef struct {
     int32_t a, b, rab, rba;
 } cand_t;
@@ -227,8 +270,8 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
     fora_err_t err = FORA_OK;
     fora_link_cross_t *c = NULL;
     fora_link_fp_t *fa = NULL, *fb = NULL, *fp = NULL;
-    int32_t *col_a = NULL, *col_b = NULL, *act = NULL, *grp = NULL, *qa = NULL, *qb = NULL,
-            *idx = NULL;
+    int32_t *col_a = NULL, *col_b = NULL, *keep_a = NULL, *keep_b = NULL, *act = NULL, *grp = NULL,
+            *qa = NULL, *qb = NULL, *idx = NULL;
     double *X = NULL, *mean = NULL, *mean2 = NULL;
     float *W = NULL, *score = NULL;
     cand_t *cand = NULL;
@@ -241,6 +284,8 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
                              "cross-forum linking compares whole histories: episode_len must be "
                              "0, not %d",
                              o->fp.episode_len);
+    if (o->min_posts < 1 || o->min_posts > 1000)
+        return fora_diag_set(diag, FORA_EINVAL, "min_posts must be 1..1000, not %d", o->min_posts);
     if ((unsigned)o->frame > FORA_LINK_CROSS_FRAME_LOCAL)
         return fora_diag_set(diag, FORA_EINVAL, "frame must be common or local");
     if ((unsigned)o->centre > FORA_LINK_CROSS_CENTRE_NONE)
@@ -269,12 +314,23 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
     c->fp = fp;
     c->k = o->k;
     c->view = o->view;
-    c->na = fa->n;
-    c->nb = fb->n;
     c->members_a = a->members.n;
     c->members_b = b->members.n;
-    if (fa->n == 0) c->notes |= FORA_LINK_CROSS_NOTE_A_EMPTY;
-    if (fb->n == 0) c->notes |= FORA_LINK_CROSS_NOTE_B_EMPTY;
+    c->row_a = malloc(sizeof(int32_t) * (size_t)(a->members.n > 0 ? a->members.n : 1));
+    c->row_b = malloc(sizeof(int32_t) * (size_t)(b->members.n > 0 ? b->members.n : 1));
+    keep_a = malloc(sizeof(int32_t) * (size_t)(fa->n > 0 ? fa->n : 1));
+    keep_b = malloc(sizeof(int32_t) * (size_t)(fb->n > 0 ? fb->n : 1));
+    if (!c->row_a || !c->row_b || !keep_a || !keep_b) goto nomem;
+    if ((err = keep_rows(fa, a->members.n, o->min_posts, keep_a, &c->na, c->row_a, &c->nskipped_a,
+                         &c->skipped_a, &c->reason_a, diag)) != FORA_OK)
+        goto out;
+    if ((err = keep_rows(fb, b->members.n, o->min_posts, keep_b, &c->nb, c->row_b, &c->nskipped_b,
+                         &c->skipped_b, &c->reason_b, diag)) != FORA_OK)
+        goto out;
+    for (int32_t m = 0; m < b->members.n; m++)
+        if (c->row_b[m] >= 0) c->row_b[m] += c->na;
+    if (c->na == 0) c->notes |= FORA_LINK_CROSS_NOTE_A_EMPTY;
+    if (c->nb == 0) c->notes |= FORA_LINK_CROSS_NOTE_B_EMPTY;
     c->a_first = span_first(a);
     c->a_last = span_last(a);
     c->b_first = span_first(b);
@@ -300,7 +356,7 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
     fp->dim = fp->off[FORA_LINK_NCOMP];
     fp->ncategories = c->nshared;
     const int dim = fp->dim;
-    const int32_t n = fa->n + fb->n, na = fa->n;
+    const int32_t n = c->na + c->nb, na = c->na;
     fp->n = n;
     const size_t n1 = (size_t)(n > 0 ? n : 1);
     fp->x = malloc(n1 * (size_t)dim * sizeof(*fp->x));
@@ -309,29 +365,10 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
     fp->nposts = malloc(n1 * sizeof(*fp->nposts));
     fp->zero_mask = calloc(n1, 1);
     X = calloc(n1 * (size_t)dim, sizeof(*X));
-    c->row_a = malloc(sizeof(int32_t) * (size_t)(a->members.n > 0 ? a->members.n : 1));
-    c->row_b = malloc(sizeof(int32_t) * (size_t)(b->members.n > 0 ? b->members.n : 1));
-    if (!fp->x || !fp->member || !fp->first_post || !fp->nposts || !fp->zero_mask || !X ||
-        !c->row_a || !c->row_b)
-        goto nomem;
-    for (int32_t m = 0; m < a->members.n; m++)
-        c->row_a[m] = fa->row_of_member[m];
-    for (int32_t m = 0; m < b->members.n; m++)
-        c->row_b[m] = fb->row_of_member[m] < 0 ? -1 : na + fb->row_of_member[m];
-    /* keep the skip lists */
-    c->nskipped_a = fa->nskipped;
-    c->skipped_a = fa->skipped;
-    c->reason_a = fa->skip_reason;
-    fa->skipped = NULL;
-    fa->skip_reason = NULL;
-    c->nskipped_b = fb->nskipped;
-    c->skipped_b = fb->skipped;
-    c->reason_b = fb->skip_reason;
-    fb->skipped = NULL;
-    fb->skip_reason = NULL;
+    if (!fp->x || !fp->member || !fp->first_post || !fp->nposts || !fp->zero_mask || !X) goto nomem;
     for (int32_t r = 0; r < n; r++) {
         const fora_link_fp_t *src = r < na ? fa : fb;
-        const int32_t sr = r < na ? r : r - na;
+        const int32_t sr = r < na ? keep_a[r] : keep_b[r - na];
         const float *sx = src->x + (size_t)sr * src->dim;
         double *x = X + (size_t)r * dim;
         for (int k = 0; k < nhow; k++)
@@ -391,8 +428,8 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
     const int k = o->k;
     c->top_ab = malloc(sizeof(int32_t) * (size_t)(na > 0 ? na : 1) * (size_t)k);
     c->score_ab = malloc(sizeof(float) * (size_t)(na > 0 ? na : 1) * (size_t)k);
-    c->top_ba = malloc(sizeof(int32_t) * (size_t)(fb->n > 0 ? fb->n : 1) * (size_t)k);
-    c->score_ba = malloc(sizeof(float) * (size_t)(fb->n > 0 ? fb->n : 1) * (size_t)k);
+    c->top_ba = malloc(sizeof(int32_t) * (size_t)(c->nb > 0 ? c->nb : 1) * (size_t)k);
+    c->score_ba = malloc(sizeof(float) * (size_t)(c->nb > 0 ? c->nb : 1) * (size_t)k);
     W = malloc(n1 * (size_t)dim * sizeof(*W));
     act = malloc(n1 * sizeof(*act));
     grp = malloc(n1 * sizeof(*grp));
@@ -405,7 +442,7 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
         c->top_ab[i] = -1;
         c->score_ab[i] = 0;
     }
-    for (size_t i = 0; i < (size_t)fb->n * k; i++) {
+    for (size_t i = 0; i < (size_t)c->nb * k; i++) {
         c->top_ba[i] = -1;
         c->score_ba[i] = 0;
     }
@@ -502,6 +539,8 @@ out:
     fora_link_fp_destroy(fb);
     free(col_a);
     free(col_b);
+    free(keep_a);
+    free(keep_b);
     free(act);
     free(grp);
     free(qa);

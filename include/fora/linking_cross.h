@@ -85,6 +85,16 @@ typedef enum {
 /* The note's text (one sentence saying what it means for the result). */
 const char *fora_link_cross_note_text(fora_link_cross_note_t n);
 
+/*
+ * Why a member has no row: fora_link_skip_t (no posts), or this - fewer
+ * than opts.min_posts posts.  A member with one post is one hour-of-week
+ * bin, no gap and a session of one: thousands of such members look alike,
+ * and their coincidental near-1 cosines would fill the candidate list.
+ */
+#define FORA_LINK_CROSS_SKIP_FEW_POSTS 16
+/* The reason's text ("no posts", "fewer posts than min_posts: too little to compare"). */
+const char *fora_link_cross_skip_reason(uint8_t r);
+
 typedef struct fora_link_cross_opts {
     fora_link_opts_t fp;             /* how_sigma, how_harmonics, session_gap are used; episode_len
                                         must be 0; tz, centre and the embedding options are set here */
@@ -94,6 +104,7 @@ typedef struct fora_link_cross_opts {
     fora_link_cross_centre_t centre; /* FORUM */
     fora_link_cross_view_id_t view;  /* ranking view: TIME */
     int k;                           /* neighbours kept each way, 1..1000 (10) */
+    int min_posts;                   /* members with fewer posts get no row, 1..1000 (3) */
 } fora_link_cross_opts_t;
 
 void fora_link_cross_opts_default(fora_link_cross_opts_t *o);
@@ -118,7 +129,7 @@ typedef struct fora_link_cross {
     int32_t *row_b;                 /* B member -> row (>= na), or -1 */
     int32_t nskipped_a, nskipped_b; /* members without a row and why */
     int32_t *skipped_a, *skipped_b; /* member indices, ascending */
-    uint8_t *reason_a, *reason_b;   /* fora_link_skip_t */
+    uint8_t *reason_a, *reason_b;   /* fora_link_skip_t or FORA_LINK_CROSS_SKIP_FEW_POSTS */
     int32_t nzero_a, nzero_b;       /* rows whose every compared component is zero */
     int k;
     int32_t *top_ab; /* na x k: B member indices, best first, -1 past the end */

@@ -334,6 +334,20 @@ static void test_bad_input(void)
     comps_finite(comp, tot);
     ASSERT_EQ(tot, 0);
     fora_link_cross_destroy(c);
+    /* min_posts above everybody's 4 posts: no rows, the reason says why */
+    o.min_posts = 5;
+    ASSERT_OK(fora_link_cross_compute(a, a, &o, &c, &d), &d);
+    ASSERT_EQ(c->na, 0);
+    ASSERT(c->notes & FORA_LINK_CROSS_NOTE_A_EMPTY);
+    ASSERT_EQ(c->nskipped_a, 2);
+    ASSERT_EQ(c->reason_a[1], FORA_LINK_CROSS_SKIP_FEW_POSTS);
+    ASSERT(strstr(fora_link_cross_skip_reason(c->reason_a[1]), "min_posts") != NULL);
+    ASSERT_STR_EQ(fora_link_cross_skip_reason(FORA_LINK_SKIP_NO_POSTS), "no posts");
+    fora_link_cross_destroy(c);
+    o.min_posts = 0;
+    ASSERT_EQ(fora_link_cross_compute(a, a, &o, &c, &d), FORA_EINVAL);
+    fora_diag_clear(&d);
+    o.min_posts = 3;
     o.k = 0;
     ASSERT_EQ(fora_link_cross_compute(a, a, &o, &c, &d), FORA_EINVAL);
     ASSERT(c == NULL);
