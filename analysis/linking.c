@@ -1198,23 +1198,103 @@ void fora_link_random_expect(int64_t N, int64_t m, int k, double *rr, double *re
 fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
                               uint64_t seed, fora_link_eval_t *out, fora_diag_t *diag)
 {
+    return fora_link_evaluate_capped(fp, target, kappa, 0, seed, out, diag);
+}
+
+/*
+ * The rows that take part when each key keeps at most `cap` rows (cap 0: all
+ * of them): use[0..*nuse) ascending, each key's rows chosen uniformly at
+ * random by their own generator, so the uncapped protocol's query sample does
+ * not depend on it.  Rows whose key is -1 (never queried, never positive) stay
+ * as distractors.  O(n) expected.
+ */
+static fora_err_t capped_rows(const int32_t *key, int32_t n, int32_t kmax, int32_t cap,
+                              uint64_t seed, int32_t *use, int32_t *nuse)
+{
+    if (cap <= 0) {
+        for (int32_t r = 0; r < n; r++)
+            use[r] = r;
+        *nuse = n;
+        return FORA_OK;
+    }
     fora_err_t err = FORA_OK;
-    const int32_t n = fp->n, dim = fp->dim;
-    int32_t *key = NULL, *cnt = NULL, *elig = NULL, *qs = NULL;
+    /* rows grouped by key (counting sort), a choice within each group */
+    int32_t *start = calloc((size_t)kmax + 2, sizeof(*start));
+    int32_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof(*order));
+    int32_t *pick = malloc((size_t)cap * sizeof(*pick));
+    uint8_t *keep = calloc((size_t)(n > 0 ? n : 1), 1);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!start || !order || !pick || !keep || !rng) {
+        err = FORA_ENOMEM;
+        goto out;
+    }
+    gsl_rng_set(rng, (unsigned long)(seed * 2654435761ULL + 29));
+    for (int32_t r = 0; r < n; r++)
+        if (key[r] >= 0) start[key[r] + 2]++;
+    for (int32_t k = 0; k < kmax; k++)
+        start[k + 2] += start[k + 1];
+    for (int32_t r = 0; r < n; r++)
+        if (key[r] >= 0) order[start[key[r] + 1]++] = r;
+    for (int32_t k = 0; k < kmax; k++) {
+        const int32_t *g = order + start[k];
+        int32_t ng = start[k + 1] - start[k];
+        if (ng <= cap) {
+            for (int32_t i = 0; i < ng; i++)
+                keep[g[i]] = 1;
+            continue;
+        }
+        gsl_ran_choose(rng, pick, (size_t)cap, (void *)g, (size_t)ng, sizeof(*g));
+        for (int32_t i = 0; i < cap; i++)
+            keep[pick[i]] = 1;
+    }
+    int32_t m = 0;
+    for (int32_t r = 0; r < n; r++)
+        if (key[r] < 0 || keep[r]) use[m++] = r;
+    *nuse = m;
+out:
+    if (rng) gsl_rng_free(rng);
+    free(start);
+    free(order);
+    free(pick);
+    free(keep);
+    return err;
+}
+
+fora_err_t fora_link_evaluate_capped(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
+                                     int32_t per_member, uint64_t seed, fora_link_eval_t *out,
+                                     fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    const int32_t dim = fp->dim;
+    int32_t n = fp->n;
+    int32_t *key = NULL, *cnt = NULL, *elig = NULL, *qs = NULL, *use = NULL;
     float *X = NULL, *qb = NULL, *S = NULL;
     gsl_rng *rng = NULL;
 
     memset(out, 0, sizeof(*out));
     if (kappa < 1) return fora_diag_set(diag, FORA_EINVAL, "queries must be >= 1, not %d", kappa);
+    if (per_member < 0 || per_member == 1)
+        return fora_diag_set(diag, FORA_EINVAL, "rows per member must be 0 (all) or >= 2, not %d",
+                             per_member);
+    out->per_member = per_member;
     size_t n1 = (size_t)(n > 0 ? n : 1);
     /* keys: the member, or the target; rows of a key counted through a dense map */
     key = malloc(n1 * sizeof(*key));
+    use = malloc(n1 * sizeof(*use));
     int32_t kmax = 0;
-    if (!key) goto nomem;
+    if (!key || !use) goto nomem;
     for (int32_t r = 0; r < n; r++) {
         key[r] = target ? target[fp->member[r]] : fp->member[r];
         if (key[r] + 1 > kmax) kmax = key[r] + 1;
     }
+    /* the rows taking part, compacted to the front (use[i] >= i) */
+    int32_t nuse = 0;
+    if (capped_rows(key, n, kmax, per_member, seed, use, &nuse) != FORA_OK) goto nomem;
+    for (int32_t i = 0; i < nuse; i++)
+        key[i] = key[use[i]];
+    const int32_t nall = n;
+    n = nuse;
+    out->rows = n;
     cnt = calloc((size_t)(kmax > 0 ? kmax : 1), sizeof(*cnt));
     elig = malloc(n1 * sizeof(*elig));
     if (!cnt || !elig) goto nomem;
@@ -1243,7 +1323,7 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
         memcpy(qs, elig, (size_t)nq * sizeof(*qs));
     out->queries = nq;
 
-    /* one view's combined matrix at a time: memory n x dim floats */
+    /* one view's combined matrix at a time: memory fp->n x dim floats */
     X = malloc(n1 * (size_t)dim * sizeof(*X));
     if (!X) goto nomem;
     qb = malloc((size_t)EVAL_QB * dim * sizeof(*qb));
@@ -1271,6 +1351,10 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
         double mrr = 0, rec = 0, mrank = 0;
         const fora_link_view_t w = fora_link_view_get((fora_link_view_id_t)v);
         fora_link_fp_combine(fp, &w, X);
+        if (n < nall)
+            for (int32_t i = 0; i < n; i++)
+                if (use[i] != i)
+                    memcpy(X + (size_t)i * dim, X + (size_t)use[i] * dim, (size_t)dim * sizeof(*X));
         for (int32_t q0 = 0; q0 < nq; q0 += EVAL_QB) {
             int32_t nb = nq - q0 < EVAL_QB ? nq - q0 : EVAL_QB;
             for (int32_t i = 0; i < nb; i++)
@@ -1314,6 +1398,7 @@ out:
     free(qb);
     free(S);
     free(key);
+    free(use);
     free(cnt);
     free(elig);
     free(qs);

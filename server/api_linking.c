@@ -43,6 +43,10 @@ static void h_eval(fora__api_ctx_t *ctx)
         "   (SELECT episode_len, " EVAL_JSON " AS j FROM run_link_eval"
         "    WHERE run_id = $1::bigint AND protocol = 'episodes' GROUP BY episode_len) e),"
         "   '[]'::json),"
+        " 'episodes_balanced', COALESCE((SELECT json_agg(j ORDER BY episode_len) FROM"
+        "   (SELECT episode_len, " EVAL_JSON " AS j FROM run_link_eval"
+        "    WHERE run_id = $1::bigint AND protocol = 'episodes_balanced'"
+        "    GROUP BY episode_len) e), '[]'::json),"
         " 'sybils', (SELECT " EVAL_JSON " FROM run_link_eval"
         "   WHERE run_id = $1::bigint AND protocol = 'sybils' GROUP BY episode_len))",
         FORA_NPARAMS(p), p, "the run has no linking results", "run");

@@ -70,9 +70,11 @@ static json_t *eval_json(const fora_link_eval_t *ev)
     for (int v = 0; v < FORA_LINK_NVIEWS; v++)
         json_object_set_new(ratio, fora_link_view_names[v],
                             rnd > 0 ? num(ev->view[v].mrr / rnd) : json_null());
-    return json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "queries", ev->queries, "candidates",
-                     ev->candidates, "eligible", ev->eligible, "views", views, "random",
-                     metrics_json(&ev->random), "mrr_over_random", ratio);
+    /* the most any fingerprint could show against this baseline: MRR <= 1 */
+    return json_pack("{s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o}", "per_member", ev->per_member,
+                     "queries", ev->queries, "candidates", ev->candidates, "eligible", ev->eligible,
+                     "views", views, "random", metrics_json(&ev->random), "mrr_over_random", ratio,
+                     "max_mrr_over_random", rnd > 0 ? num(1.0 / rnd) : json_null());
 }
 
 /* Loads forum `name` and a zone table over its posts. */
@@ -161,6 +163,19 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
                 json_object_set_new(e, "episode_len", json_integer(L[i]));
                 json_object_set_new(e, "rows", json_integer(fp->n));
                 json_object_set_new(e, "skipped_members", json_integer(fp->nskipped));
+                /* the member-balanced pool: one query-target pair per member */
+                fora_link_eval_t bal;
+                if (fora_link_evaluate_capped(fp, NULL, kappa, 2, seed, &bal, &diag) != FORA_OK) {
+                    json_decref(e);
+                    goto fail;
+                }
+                json_t *b = eval_json(&bal);
+                if (b == NULL) {
+                    json_decref(e);
+                    goto nomem;
+                }
+                json_object_set_new(b, "rows", json_integer(bal.rows));
+                json_object_set_new(e, "balanced", b);
             }
         }
         fora_link_fp_destroy(fp);

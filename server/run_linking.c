@@ -18,13 +18,15 @@
 #define LINK_QUERIES 1000
 #define LINK_SYBILS 300
 #define LINK_MIN_HALF 3
+#define LINK_BALANCED 2 /* episodes per member in the balanced protocol */
 
 static const int link_lengths[] = {1, 3, 5, 7, 9};
 #define NLENGTHS ((int)(sizeof(link_lengths) / sizeof(link_lengths[0])))
 
 typedef struct eval_row {
-    int protocol; /* 0 episodes, 1 sybils */
+    int protocol; /* 0 episodes, 1 sybils, 2 episodes with two per member */
     int len;
+    int32_t per_member; /* rows kept per member (0: all) */
     int32_t rows;
     bool have;
     fora_link_eval_t ev;
@@ -35,7 +37,7 @@ typedef struct link_state {
     fora_link_fp_t *fp;
     int32_t *idx; /* fp->n x LINK_K */
     float *score;
-    eval_row_t eval[NLENGTHS + 1];
+    eval_row_t eval[2 * NLENGTHS + 1];
     int neval;
 } link_state_t;
 
@@ -56,8 +58,9 @@ static void params(const fora_recompute_opts_t *o, json_t *obj)
     for (int i = 0; i < NLENGTHS; i++)
         json_array_append_new(lens, json_integer(link_lengths[i]));
     json_object_set_new(obj, "linking",
-                        json_pack("{s:i, s:i, s:o, s:i}", "k", LINK_K, "queries", LINK_QUERIES,
-                                  "episode_lengths", lens, "sybils", LINK_SYBILS));
+                        json_pack("{s:i, s:i, s:o, s:i, s:i}", "k", LINK_K, "queries", LINK_QUERIES,
+                                  "episode_lengths", lens, "sybils", LINK_SYBILS,
+                                  "balanced_per_member", LINK_BALANCED));
 }
 
 /* Evaluates fp into row e; a forum without two rows of one member gives a reason. */
@@ -66,12 +69,14 @@ static fora_err_t eval_into(const fora_link_fp_t *fp, const int32_t *target, uin
 {
     fora_diag_t d = FORA_DIAG_INIT;
     e->rows = fp->n;
-    fora_err_t err = fora_link_evaluate(fp, target, LINK_QUERIES, seed, &e->ev, &d);
+    fora_err_t err =
+        fora_link_evaluate_capped(fp, target, LINK_QUERIES, e->per_member, seed, &e->ev, &d);
     if (err == FORA_ENOTFOUND) {
         snprintf(e->reason, sizeof e->reason, "%s", d.msg);
         return FORA_OK;
     }
     if (err != FORA_OK) return fora_diag_set(diag, err, "%s", d.msg);
+    e->rows = e->ev.rows;
     e->have = true;
     return FORA_OK;
 }
@@ -125,6 +130,13 @@ static fora_err_t compute(const fora__run_ctx_t *ctx, void **state, fora_diag_t 
         o.episode_len = link_lengths[i];
         if ((err = fora_link_fingerprints(s, &o, &fp, diag)) != FORA_OK) goto out;
         err = eval_into(fp, NULL, ctx->opts->seed, e, diag);
+        if (err == FORA_OK) {
+            eval_row_t *b = &st->eval[st->neval++];
+            b->protocol = 2;
+            b->len = link_lengths[i];
+            b->per_member = LINK_BALANCED;
+            err = eval_into(fp, NULL, ctx->opts->seed, b, diag);
+        }
         fora_link_fp_destroy(fp);
         fp = NULL;
         if (err != FORA_OK) goto out;
@@ -172,7 +184,8 @@ static void copy_metrics(fora__copy_buf_t *b, const fora__run_ctx_t *ctx, const 
                          const char *view, const fora_link_metrics_t *m)
 {
     fora__copy_int(b, ctx->run_id);
-    fora__copy_text(b, e->protocol ? "sybils" : "episodes");
+    static const char *const protocol[] = {"episodes", "sybils", "episodes_balanced"};
+    fora__copy_text(b, protocol[e->protocol]);
     fora__copy_int(b, e->len);
     fora__copy_text(b, view);
     fora__copy_int(b, e->rows);

@@ -233,8 +233,10 @@ typedef struct fora_link_metrics {
 } fora_link_metrics_t;
 
 typedef struct fora_link_eval {
+    int32_t per_member;                         /* rows kept per member (0: all) */
+    int32_t rows;                               /* rows taking part */
     int32_t queries;                            /* queries evaluated */
-    int32_t candidates;                         /* rows ranked per query (n - 1) */
+    int32_t candidates;                         /* rows ranked per query (rows - 1) */
     int32_t eligible;                           /* rows whose member has another row */
     fora_link_metrics_t view[FORA_LINK_NVIEWS]; /* per view */
     fora_link_metrics_t random;                 /* analytic random-order baseline */
@@ -254,6 +256,24 @@ typedef struct fora_link_eval {
 fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
                               uint64_t seed, fora_link_eval_t *out,
                               fora_diag_t *diag) FORA_MUST_CHECK;
+
+/*
+ * The same protocol on a member-balanced pool: each member (or target) keeps
+ * at most `per_member` of its rows, chosen at random (seeded, independently of
+ * the query sample), and the others take no part, neither as queries nor as
+ * candidates; rows of target -1 all stay as distractors.  per_member 2 gives
+ * one query-target pair per member with several rows, one distractor per
+ * member with one, as in author-retrieval benchmarks with a query and a
+ * target episode per author.  In the pooled protocol (per_member 0) a few
+ * prolific members own most rows, so the random baseline is high and bounds
+ * what any fingerprint can show against it: MRR <= 1, so a margin over random
+ * of at most 1 / random (api-docs/linking.md).  fora_link_evaluate is
+ * per_member 0.  EINVAL for per_member 1 or < 0; otherwise as above.
+ * Time complexity: O(kappa * rows * dim + n).
+ */
+fora_err_t fora_link_evaluate_capped(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
+                                     int32_t per_member, uint64_t seed, fora_link_eval_t *out,
+                                     fora_diag_t *diag) FORA_MUST_CHECK;
 
 /*
  * Synthetic sybils: a copy of s in which up to `count` members with at least

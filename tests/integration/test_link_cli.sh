@@ -22,6 +22,15 @@ case "$OUT" in *NaN*|*nan*|*Infinity*) fail "non-finite number in: ${OUT:0:400}"
 [ "$(json "round(d['episodes'][1]['views']['context']['mrr'], 4)")" = 0.3392 ] || fail "L=9 context MRR"
 [ "$(json "round(d['episodes'][1]['random']['mrr'], 4)")" = 0.1044 ] || fail "L=9 random MRR"
 [ "$(json "round(d['episodes'][0]['views']['both']['mrr'], 4)")" = 0.3253 ] || fail "L=5 both MRR"
+# the member-balanced pool (two episodes per member): same numbers as the unit test
+[ "$(json "d['episodes'][1]['balanced']['per_member']")" = 2 ] || fail "balanced pool"
+[ "$(json "d['episodes'][1]['balanced']['rows']")" = 181 ] || fail "L=9 balanced rows"
+[ "$(json "round(d['episodes'][1]['balanced']['views']['both']['mrr'], 4)")" = 0.1887 ] ||
+    fail "L=9 balanced both MRR"
+[ "$(json "round(d['episodes'][1]['balanced']['random']['mrr'], 4)")" = 0.0321 ] ||
+    fail "L=9 balanced random MRR"
+# the pooled baseline bounds the margin any fingerprint could show: 1 / random
+[ "$(json "round(d['episodes'][1]['max_mrr_over_random'], 2)")" = 9.58 ] || fail "ceiling"
 [ "$(json "d['sybils']['split_members']")" = 190 ] || fail "190 members have 6 posts"
 [ "$(json "round(d['sybils']['views']['both']['mrr'], 4)")" = 0.0754 ] || fail "sybil MRR"
 [ "$(json "d['sybils']['mrr_over_random']['both'] > 10")" = True ] || fail "sybils beat random"
@@ -51,6 +60,20 @@ silent=$(zcat "$FORA_SOURCE_DIR/server/sample/beer/members.csv.gz" | awk -F, 'NR
 expect_exit 0 "$fora" link similar --forum beer --member "$silent"
 [ "$(json "d['reason']")" = "no posts" ] || fail "reason for $silent: $OUT"
 [ "$(json "d['similar']")" = "[]" ] || fail "no neighbours"
+
+# the recompute stores the same evaluation (seed 1) and serves it
+expect_exit 0 "$fora" recompute --quiet --forum beer --seed 1 --only linking
+expect_exit 0 "$fora" show /v1/forums/beer/linking/eval
+case "$OUT" in *NaN*|*nan*|*Infinity*) fail "non-finite number in: ${OUT:0:400}";; esac
+[ "$(json "[e['episode_len'] for e in d['episodes']]")" = "[1, 3, 5, 7, 9]" ] || fail "stored lengths"
+[ "$(json "[e['episode_len'] for e in d['episodes_balanced']]")" = "[1, 3, 5, 7, 9]" ] ||
+    fail "stored balanced lengths"
+[ "$(json "round(d['episodes'][4]['views']['both']['mrr'], 4)")" = 0.4693 ] || fail "stored L=9 MRR"
+[ "$(json "d['episodes_balanced'][4]['rows']")" = 181 ] || fail "stored balanced rows"
+[ "$(json "round(d['episodes_balanced'][4]['views']['both']['mrr'], 4)")" = 0.1887 ] ||
+    fail "stored balanced L=9 MRR: $OUT"
+[ "$(json "round(d['episodes_balanced'][4]['random']['mrr'], 4)")" = 0.0321 ] ||
+    fail "stored balanced random"
 
 # bad input
 expect_exit 4 "$fora" link similar --forum beer --member no-such-member

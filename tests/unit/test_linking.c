@@ -262,6 +262,41 @@ static void test_evaluate_known(void)
     fora_link_fp_destroy(fp2);
 }
 
+static void test_evaluate_capped(void)
+{
+    fora_diag_t d = FORA_DIAG_INIT;
+    /* member 0: 0, 10, 200 degrees; member 1: 100, 105; member 2: 300 (a distractor).
+     * With 2 rows per member, member 0 keeps {0, 10}: every query finds its pair first
+     * (MRR 1); or {0, 200} / {10, 200}: the pair is 160 or 170 degrees apart and the
+     * three other rows are all closer to both, rank 4, so MRR (1/4 + 1/4 + 1 + 1) / 4. */
+    const double deg[6] = {0, 10, 200, 100, 105, 300};
+    const int32_t mem[6] = {0, 0, 0, 1, 1, 2};
+    fora_link_fp_t *fp = hand_fp(deg, mem, 6);
+    fora_link_eval_t ev, all;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        ASSERT_OK(fora_link_evaluate_capped(fp, NULL, 100, 2, seed, &ev, &d), &d);
+        ASSERT_EQ(ev.per_member, 2);
+        ASSERT_EQ(ev.rows, 5);
+        ASSERT_EQ(ev.candidates, 4);
+        ASSERT_EQ(ev.queries, 4);
+        const double m = ev.view[FORA_LINK_VIEW_CONTEXT].mrr;
+        ASSERT(fabs(m - 1.0) < 1e-9 || fabs(m - 0.625) < 1e-9);
+        /* one positive among 4 for every query */
+        ASSERT_NEAR(ev.random.mrr, 25.0 / 48.0, 1e-12);
+    }
+    /* a cap no member reaches is the pooled protocol, query sample included */
+    ASSERT_OK(fora_link_evaluate_capped(fp, NULL, 3, 3, 5, &ev, &d), &d);
+    ASSERT_OK(fora_link_evaluate(fp, NULL, 3, 5, &all, &d), &d);
+    ASSERT_EQ(ev.rows, 6);
+    ASSERT_EQ(all.rows, 6);
+    ASSERT_NEAR(ev.view[FORA_LINK_VIEW_BOTH].mrr, all.view[FORA_LINK_VIEW_BOTH].mrr, 0);
+    ASSERT_NEAR(ev.random.mrr, all.random.mrr, 0);
+    ASSERT_EQ(fora_link_evaluate_capped(fp, NULL, 10, 1, 1, &ev, &d), FORA_EINVAL);
+    ASSERT(strstr(d.msg, "rows per member") != NULL);
+    fora_diag_clear(&d);
+    fora_link_fp_destroy(fp);
+}
+
 /* ---- fingerprints ------------------------------------------------------- */
 
 static void test_episodes(void)
@@ -549,6 +584,7 @@ int main(void)
     FORA_RUN(test_topk_blocks);
     FORA_RUN(test_random_expect);
     FORA_RUN(test_evaluate_known);
+    FORA_RUN(test_evaluate_capped);
     FORA_RUN(test_episodes);
     FORA_RUN(test_zero_components);
     FORA_RUN(test_hour_of_week);

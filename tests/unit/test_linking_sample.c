@@ -33,14 +33,15 @@
 static void print_eval(const char *what, int L, const fora_link_eval_t *ev)
 {
     fprintf(stderr,
-            "%s L=%d queries=%d candidates=%d | time %.4f/%.3f context %.4f/%.3f both %.4f/%.3f "
+            "%s L=%d rows=%d queries=%d candidates=%d | time %.4f/%.3f context %.4f/%.3f both "
+            "%.4f/%.3f "
             "random %.4f/%.3f\n",
-            what, L, ev->queries, ev->candidates, ev->view[0].mrr, ev->view[0].recall10,
+            what, L, ev->rows, ev->queries, ev->candidates, ev->view[0].mrr, ev->view[0].recall10,
             ev->view[1].mrr, ev->view[1].recall10, ev->view[2].mrr, ev->view[2].recall10,
             ev->random.mrr, ev->random.recall10);
 }
 
-static void episodes(const fora_snapshot_t *s, int L, fora_link_eval_t *ev)
+static void episodes(const fora_snapshot_t *s, int L, fora_link_eval_t *ev, fora_link_eval_t *bal)
 {
     fora_diag_t d = FORA_DIAG_INIT;
     fora_link_opts_t o;
@@ -49,10 +50,16 @@ static void episodes(const fora_snapshot_t *s, int L, fora_link_eval_t *ev)
     fora_link_fp_t *fp = NULL;
     ASSERT_OK(fora_link_fingerprints(s, &o, &fp, &d), &d);
     ASSERT_OK(fora_link_evaluate(fp, NULL, 1000, 1, ev, &d), &d);
+    ASSERT_OK(fora_link_evaluate_capped(fp, NULL, 1000, 2, 1, bal, &d), &d);
     for (int v = 0; v < FORA_LINK_NVIEWS; v++) {
         ASSERT(ev->view[v].mrr > 0 && ev->view[v].mrr <= 1);
         ASSERT(ev->view[v].recall10 >= 0 && ev->view[v].recall10 <= 1);
+        ASSERT(bal->view[v].mrr > 0 && bal->view[v].mrr <= 1);
     }
+    /* the balanced pool: two rows of every member with several, one of the others */
+    ASSERT(bal->rows < ev->rows);
+    ASSERT_EQ(bal->queries % 2, 0);
+    ASSERT(ev->random.mrr > bal->random.mrr);
     fora_link_fp_destroy(fp);
 }
 
@@ -82,9 +89,10 @@ static void test_beer(void)
     fora_snapshot_t *s = kp_load_bundle(FORA_SOURCE_DIR "/server/sample/beer");
     const int Ls[5] = {1, 3, 5, 7, 9};
     for (int i = 0; i < 5; i++) {
-        fora_link_eval_t ev;
-        episodes(s, Ls[i], &ev);
+        fora_link_eval_t ev, bal;
+        episodes(s, Ls[i], &ev, &bal);
         print_eval("beer episodes", Ls[i], &ev);
+        print_eval("beer balanced", Ls[i], &bal);
         const double both = ev.view[FORA_LINK_VIEW_BOTH].mrr;
         ASSERT(both >= 3.0 * ev.random.mrr);
         ASSERT(ev.view[FORA_LINK_VIEW_BOTH].recall10 >= 2.0 * ev.random.recall10);
@@ -116,9 +124,10 @@ static void test_synth(void)
     fora_diag_t d = FORA_DIAG_INIT;
     ASSERT_OK(fora_synth_write(&so, dir, NULL, &d), &d);
     fora_snapshot_t *s = kp_load_bundle(dir);
-    fora_link_eval_t ev;
-    episodes(s, 9, &ev);
+    fora_link_eval_t ev, bal;
+    episodes(s, 9, &ev, &bal);
     print_eval("synth episodes", 9, &ev);
+    print_eval("synth balanced", 9, &bal);
     ASSERT(ev.view[FORA_LINK_VIEW_BOTH].mrr >= 1.5 * ev.random.mrr);
     ASSERT(ev.view[FORA_LINK_VIEW_TIME].mrr >= 1.5 * ev.random.mrr);
     int32_t np;
