@@ -263,6 +263,12 @@ const char *fora_recompute_step_name(size_t i)
     return i < NSTEPS ? steps[i]->name : NULL;
 }
 
+/* Whether the options ask for step s at all: linking_cross only with link_with. */
+static bool wanted(const fora__run_step_t *s, const fora_recompute_opts_t *opts)
+{
+    return s != &fora__run_step_linking_cross || opts->link_with != NULL;
+}
+
 /* Whether `name` is in the comma-separated list `only` (NULL: every step). */
 static bool in_list(const char *only, const char *name)
 {
@@ -359,7 +365,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
         goto out;
     }
     for (size_t i = 0; i < NSTEPS; i++) {
-        on[i] = in_list(opts->only, steps[i]->name);
+        on[i] = in_list(opts->only, steps[i]->name) && wanted(steps[i], opts);
         if (!on[i]) continue;
         json_array_append_new(analyses, json_string(steps[i]->name));
         if (steps[i]->params) steps[i]->params(opts, params);

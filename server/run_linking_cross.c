@@ -5,7 +5,7 @@
  * their per-component cosines and the summary (notes, members compared,
  * evaluation against member_links) are stored in the tables of
  * migrations/0011_linking_cross.sql (api-docs/linking.md, "Across forums").
- * Without link_with the step stores nothing.
+ * Without link_with the run does not compute the step (recompute.c, wanted()).
  */
 #include <stdio.h>
 #include <stdlib.h>
