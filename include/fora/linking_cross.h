@@ -148,7 +148,9 @@ typedef struct fora_link_cross {
 
 /*
  * Fingerprints a and b (fora_link_fingerprints() on each, with a minimal
- * embedding that is discarded), keeps the compared components, centres
+ * embedding that is discarded), keeps the members with at least
+ * opts.min_posts posts (the others are in skipped_* with the reason) and
+ * the compared components, centres
  * them (opts.centre) and normalises, and finds for every A row its k
  * nearest B rows and for every B row its k nearest A rows under the
  * ranking view, by blocked CBLAS products (fora_link_topk on the stacked
