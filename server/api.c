@@ -39,7 +39,7 @@ void fora__api_error(fora_api_response_t *resp, fora_err_t code, const char *mes
 
 void fora__api_diag(fora_api_response_t *resp, const fora_diag_t *diag)
 {
-    if (diag->code == FORA_EDB) {
+    if (diag->code == FORA_EDB || diag->code == FORA_ETIMEOUT) {
         json_t *line = json_pack("{s:s, s:s}", "level", "error", "msg", diag->msg);
         char *l = line ? json_dumps(line, JSON_COMPACT) : NULL;
         if (l) fprintf(stderr, "%s\n", l);
@@ -47,7 +47,7 @@ void fora__api_diag(fora_api_response_t *resp, const fora_diag_t *diag)
         json_decref(line);
     }
     /* database detail is for the log, not for clients */
-    if (diag->code == FORA_EDB && strstr(diag->msg, "statement timeout") != NULL)
+    if (diag->code == FORA_ETIMEOUT)
         fora__api_error(resp, diag->code,
                         "the database query ran past the server's statement timeout"
                         " (fora serve --statement-timeout); try again or narrow the request",

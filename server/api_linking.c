@@ -16,8 +16,8 @@ static bool forum_run(fora__api_ctx_t *ctx, char *forum, char *run)
 #define RUN_OBJ FORA_API_RUN_OF_PARAM1
 
 #define METRICS(cond)                                                                              \
-    "(array_agg(json_build_object('mrr', mrr, 'recall_at_10', recall_at_10, 'mean_rank',"          \
-    " mean_rank)) FILTER (WHERE " cond "))[1]"
+    "(array_agg(json_strip_nulls(json_build_object('mrr', mrr, 'recall_at_10', recall_at_10,"      \
+    " 'mean_rank', mean_rank, 'fitted', fitted, 'weights', weights))) FILTER (WHERE " cond "))[1]"
 
 /* one evaluation row per (protocol, episode_len): views, random baseline, reason */
 #define EVAL_JSON                                                                                  \

@@ -60,11 +60,28 @@ static json_t *metrics_json(const fora_link_metrics_t *m)
                      "mean_rank", num(m->mean_rank));
 }
 
+/* The weights of view v on both folds: [{component: w, ...}, {...}]. */
+static json_t *weights_json(const fora_link_eval_t *ev, int v)
+{
+    json_t *a = json_array();
+    for (int f = 0; f < 2; f++) {
+        json_t *o = json_object();
+        for (int c = 0; c < FORA_LINK_NCOMP; c++)
+            json_object_set_new(o, fora_link_comp_names[c], json_real(ev->weights[f][v].w[c]));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *eval_json(const fora_link_eval_t *ev)
 {
     json_t *views = json_object();
-    for (int v = 0; v < FORA_LINK_NVIEWS; v++)
-        json_object_set_new(views, fora_link_view_names[v], metrics_json(&ev->view[v]));
+    for (int v = 0; v < FORA_LINK_NVIEWS; v++) {
+        json_t *m = metrics_json(&ev->view[v]);
+        json_object_set_new(m, "fitted", json_boolean(ev->fitted));
+        json_object_set_new(m, "weights", weights_json(ev, v));
+        json_object_set_new(views, fora_link_view_names[v], m);
+    }
     const double rnd = ev->random.mrr;
     json_t *ratio = json_object();
     for (int v = 0; v < FORA_LINK_NVIEWS; v++)
@@ -149,7 +166,8 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
         if (fora_link_fingerprints(s, &o, &fp, &diag) != FORA_OK) goto fail;
         fora_link_eval_t ev;
         json_t *e;
-        fora_err_t err = fora_link_evaluate(fp, NULL, kappa, seed, &ev, &diag);
+        fora_link_eval_opts_t eo = {.queries = kappa, .per_member = 0, .fit = true, .seed = seed};
+        fora_err_t err = fora_link_evaluate_ex(fp, NULL, &eo, &ev, &diag);
         if (err == FORA_ENOTFOUND) {
             /* too few episodes of one member at this length: say so, keep going */
             e = json_pack("{s:i, s:i, s:i, s:s}", "episode_len", L[i], "rows", fp->n,
@@ -165,7 +183,8 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
                 json_object_set_new(e, "skipped_members", json_integer(fp->nskipped));
                 /* the member-balanced pool: one query-target pair per member */
                 fora_link_eval_t bal;
-                if (fora_link_evaluate_capped(fp, NULL, kappa, 2, seed, &bal, &diag) != FORA_OK) {
+                eo.per_member = 2;
+                if (fora_link_evaluate_ex(fp, NULL, &eo, &bal, &diag) != FORA_OK) {
                     json_decref(e);
                     goto fail;
                 }
@@ -195,7 +214,8 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
         o.episode_len = 0;
         if (fora_link_fingerprints(ns, &o, &fp, &diag) != FORA_OK) goto fail;
         fora_link_eval_t ev;
-        if (fora_link_evaluate(fp, target, kappa, seed, &ev, &diag) != FORA_OK) goto fail;
+        fora_link_eval_opts_t eo = {.queries = kappa, .per_member = 0, .fit = true, .seed = seed};
+        if (fora_link_evaluate_ex(fp, target, &eo, &ev, &diag) != FORA_OK) goto fail;
         json_t *e = eval_json(&ev);
         if (e == NULL) goto nomem;
         json_object_set_new(e, "split_members", json_integer(npairs));

@@ -542,6 +542,8 @@ fora_err_t fora_db_check(const PGresult *res, ExecStatusType expect, const char 
     fora_err_t code = FORA_EDB;
     if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0))
         code = FORA_ESCHEMA; /* undefined table or column: migrations missing */
+    else if (state && strcmp(state, "57014") == 0)
+        code = FORA_ETIMEOUT; /* query_canceled: statement_timeout (or a cancel) */
     if (msg == NULL) msg = PQresStatus(PQresultStatus(res));
     if (detail) return fora_diag_set(diag, code, "%s: %s (%s)", what, msg, detail);
     return fora_diag_set(diag, code, "%s: %s", what, msg);

@@ -161,7 +161,7 @@ static const fora__run_step_t *const steps[] = {
     &fora__run_step_keyplayers,
     &fora__run_step_trajectories,
     &fora__run_step_linking,
-    &fora__run_step_linking_cross, /* stores nothing without link_with */
+    &fora__run_step_linking_cross, /* only with link_with: wanted() */
 };
 /* clang-format on */
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))

@@ -19,6 +19,8 @@
 #define LINK_SYBILS 300
 #define LINK_MIN_HALF 3
 #define LINK_BALANCED 2 /* episodes per member in the balanced protocol */
+/* rows ranked per evaluation: larger forums are measured on a sample of whole members */
+#define LINK_MAX_ROWS 50000
 
 static const int link_lengths[] = {1, 3, 5, 7, 9};
 #define NLENGTHS ((int)(sizeof(link_lengths) / sizeof(link_lengths[0])))
@@ -58,9 +60,9 @@ static void params(const fora_recompute_opts_t *o, json_t *obj)
     for (int i = 0; i < NLENGTHS; i++)
         json_array_append_new(lens, json_integer(link_lengths[i]));
     json_object_set_new(obj, "linking",
-                        json_pack("{s:i, s:i, s:o, s:i, s:i}", "k", LINK_K, "queries", LINK_QUERIES,
-                                  "episode_lengths", lens, "sybils", LINK_SYBILS,
-                                  "balanced_per_member", LINK_BALANCED));
+                        json_pack("{s:i, s:i, s:o, s:i, s:i, s:i}", "k", LINK_K, "queries",
+                                  LINK_QUERIES, "episode_lengths", lens, "sybils", LINK_SYBILS,
+                                  "balanced_per_member", LINK_BALANCED, "max_rows", LINK_MAX_ROWS));
 }
 
 /* Evaluates fp into row e; a forum without two rows of one member gives a reason. */
@@ -69,8 +71,12 @@ static fora_err_t eval_into(const fora_link_fp_t *fp, const int32_t *target, uin
 {
     fora_diag_t d = FORA_DIAG_INIT;
     e->rows = fp->n;
-    fora_err_t err =
-        fora_link_evaluate_capped(fp, target, LINK_QUERIES, e->per_member, seed, &e->ev, &d);
+    const fora_link_eval_opts_t eo = {.queries = LINK_QUERIES,
+                                      .per_member = e->per_member,
+                                      .max_rows = LINK_MAX_ROWS,
+                                      .fit = true,
+                                      .seed = seed};
+    fora_err_t err = fora_link_evaluate_ex(fp, target, &eo, &e->ev, &d);
     if (err == FORA_ENOTFOUND) {
         snprintf(e->reason, sizeof e->reason, "%s", d.msg);
         return FORA_OK;
@@ -180,8 +186,24 @@ out:
     return err;
 }
 
+/* The weights of view v on both folds as JSON text (buf of `size` bytes). */
+static const char *weights_text(const fora_link_eval_t *ev, int v, char *buf, size_t size)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, size - n, "[");
+    for (int f = 0; f < 2 && n < size; f++) {
+        n += (size_t)snprintf(buf + n, size - n, "%s{", f ? ", " : "");
+        for (int c = 0; c < FORA_LINK_NCOMP && n < size; c++)
+            n += (size_t)snprintf(buf + n, size - n, "%s\"%s\": %.6g", c ? ", " : "",
+                                  fora_link_comp_names[c], (double)ev->weights[f][v].w[c]);
+        if (n < size) n += (size_t)snprintf(buf + n, size - n, "}");
+    }
+    if (n < size) snprintf(buf + n, size - n, "]");
+    return buf;
+}
+
 static void copy_metrics(fora__copy_buf_t *b, const fora__run_ctx_t *ctx, const eval_row_t *e,
-                         const char *view, const fora_link_metrics_t *m)
+                         const char *view, const fora_link_metrics_t *m, int v)
 {
     fora__copy_int(b, ctx->run_id);
     static const char *const protocol[] = {"episodes", "sybils", "episodes_balanced"};
@@ -202,6 +224,14 @@ static void copy_metrics(fora__copy_buf_t *b, const fora__run_ctx_t *ctx, const 
         fora__copy_null(b);
         fora__copy_text(b, e->reason);
     }
+    if (m && v >= 0) {
+        char w[512];
+        fora__copy_text(b, e->ev.fitted ? "t" : "f");
+        fora__copy_text(b, weights_text(&e->ev, v, w, sizeof w));
+    } else {
+        fora__copy_null(b);
+        fora__copy_null(b);
+    }
     fora__copy_end_row(b);
 }
 
@@ -216,16 +246,17 @@ static fora_err_t store(const fora__run_ctx_t *ctx, void *state, fora_diag_t *di
     for (int i = 0; i < st->neval; i++) {
         const eval_row_t *e = &st->eval[i];
         if (!e->have) {
-            copy_metrics(&b, ctx, e, "both", NULL);
+            copy_metrics(&b, ctx, e, "both", NULL, -1);
             continue;
         }
         for (int v = 0; v < FORA_LINK_NVIEWS; v++)
-            copy_metrics(&b, ctx, e, fora_link_view_names[v], &e->ev.view[v]);
-        copy_metrics(&b, ctx, e, "random", &e->ev.random);
+            copy_metrics(&b, ctx, e, fora_link_view_names[v], &e->ev.view[v], v);
+        copy_metrics(&b, ctx, e, "random", &e->ev.random, -1);
     }
     err = fora__copy_send(ctx->conn,
                           "COPY run_link_eval (run_id, protocol, episode_len, view, rows, queries,"
-                          " candidates, mrr, recall_at_10, mean_rank, reason) FROM STDIN",
+                          " candidates, mrr, recall_at_10, mean_rank, reason, fitted, weights)"
+                          " FROM STDIN",
                           &b, diag);
     if (err != FORA_OK) goto out;
 

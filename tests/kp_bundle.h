@@ -11,6 +11,7 @@
 #ifndef KP_BUNDLE_H
 #define KP_BUNDLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,12 +225,16 @@ static inline fora_snapshot_t *kp_load_bundle(const char *dir)
 
 /*
  * Loads a SNAP temporal edge list (gzip "SRC TGT UNIXTS" lines) as a forum in
- * which every member has one anchor post (thread per member, at the earliest
- * time) and every interaction SRC -> TGT is a post by SRC answering TGT's
- * anchor: under FORA_REPLY_EXPLICIT_ONLY the reply graph is exactly the edge
- * list (self-loops dropped by the analyses).
+ * which every member has one thread (their "wall", opened at the earliest
+ * time) and every interaction SRC -> TGT is a post by SRC in TGT's wall.
+ * With `anchors`, every wall also gets an anchor post by its owner at the
+ * earliest time and every interaction answers it: under
+ * FORA_REPLY_EXPLICIT_ONLY the reply graph is exactly the edge list
+ * (self-loops dropped by the analyses).  Without, only the interactions are
+ * posts (for timing fingerprints, which the anchors' shared instant would
+ * distort).
  */
-static inline fora_snapshot_t *kp_load_snap(const char *path)
+static inline fora_snapshot_t *kp_load_snap_ex(const char *path, bool anchors)
 {
     gzFile z = gzopen(path, "rb");
     if (!z) KP_DIE("cannot open %s", path);
@@ -275,17 +280,23 @@ static inline fora_snapshot_t *kp_load_snap(const char *path)
             if (fora_snapshot_add_thread(s, u + 1, ext, 1, u + 1, tmin, &d) != FORA_OK)
                 KP_DIE("%s", d.msg);
         }
-    for (int64_t u = 0; u <= maxid; u++)
+    for (int64_t u = 0; anchors && u <= maxid; u++)
         if (used[u] && fora_snapshot_add_post(s, u + 1, u + 1, u + 1, tmin, FORA_ID_NONE, &d))
             KP_DIE("%s", d.msg);
     for (size_t i = 0; i < m; i++)
         if (fora_snapshot_add_post(s, maxid + 2 + (int64_t)i, e[3 * i + 1] + 1, e[3 * i] + 1,
-                                   e[3 * i + 2], e[3 * i + 1] + 1, &d) != FORA_OK)
+                                   e[3 * i + 2], anchors ? e[3 * i + 1] + 1 : FORA_ID_NONE,
+                                   &d) != FORA_OK)
             KP_DIE("%s", d.msg);
     if (fora_snapshot_finish(s, &d) != FORA_OK) KP_DIE("%s", d.msg);
     free(used);
     free(e);
     return s;
+}
+
+static inline fora_snapshot_t *kp_load_snap(const char *path)
+{
+    return kp_load_snap_ex(path, true);
 }
 
 #endif

@@ -37,7 +37,8 @@
     X(EUNAUTH, "authentication required", 401, 13, "unauthenticated")                              \
     X(EFORBIDDEN, "forbidden", 403, 14, "forbidden")                                               \
     X(EMETHOD, "method not allowed", 405, 15, "method_not_allowed")                                \
-    X(EINTERNAL, "internal error", 500, 16, "internal")
+    X(EINTERNAL, "internal error", 500, 16, "internal")                                            \
+    X(ETIMEOUT, "timed out", 503, 17, "timeout")
 
 typedef enum fora_err {
 #define FORA_ERR_ENUM(name, msg, http, exitcode, api) FORA_##name,

@@ -235,15 +235,22 @@ typedef struct fora_link_metrics {
 typedef struct fora_link_eval {
     int32_t per_member;                         /* rows kept per member (0: all) */
     int32_t rows;                               /* rows taking part */
+    bool sampled;                               /* rows sampled by max_rows */
     int32_t queries;                            /* queries evaluated */
     int32_t candidates;                         /* rows ranked per query (rows - 1) */
     int32_t eligible;                           /* rows whose member has another row */
     fora_link_metrics_t view[FORA_LINK_NVIEWS]; /* per view */
     fora_link_metrics_t random;                 /* analytic random-order baseline */
+    bool fitted;                                /* weights fitted (fora_link_evaluate_ex) */
+    int32_t fold_queries[2];                    /* queries of each fold */
+    /* the weights fold f fitted (used on the other fold's queries); fixed when !fitted */
+    fora_link_view_t weights[2][FORA_LINK_NVIEWS];
 } fora_link_eval_t;
 
 /*
- * The retrieval protocol: `kappa` query rows sampled without replacement
+ * The retrieval protocol with the fixed view weights over all rows
+ * (fora_link_evaluate_ex with per_member 0 and no fitting):
+ * `kappa` query rows sampled without replacement
  * (seeded) among rows whose member has at least one other row (all of them
  * when fewer), each ranks every other row by its combined cosine under each
  * view; a positive is a row of the same member (or, when `target` is
@@ -257,23 +264,63 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
                               uint64_t seed, fora_link_eval_t *out,
                               fora_diag_t *diag) FORA_MUST_CHECK;
 
+/* Options of the evaluation.  Fill with fora_link_eval_opts_default() first. */
+typedef struct fora_link_eval_opts {
+    int32_t queries;    /* kappa: query rows sampled, >= 1 (1000) */
+    int32_t per_member; /* rows kept per member (or target): 0 all, or >= 2 (0) */
+    int32_t max_rows;   /* more rows taking part: a random sample of whole members
+                           (or targets) whose rows fit; 0 no limit (0) */
+    bool fit;           /* fit each view's weights on half the members (true) */
+    uint64_t seed;      /* query sample, the member-balanced pool, the folds (1) */
+} fora_link_eval_opts_t;
+
+void fora_link_eval_opts_default(fora_link_eval_opts_t *o);
+
 /*
- * The same protocol on a member-balanced pool: each member (or target) keeps
- * at most `per_member` of its rows, chosen at random (seeded, independently of
- * the query sample), and the others take no part, neither as queries nor as
+ * The protocol of fora_link_evaluate with two refinements.
+ *
+ * Member-balanced pool (per_member >= 2): each member (or target) keeps at
+ * most per_member of its rows, chosen at random (seeded, independently of the
+ * query sample), and the others take no part, neither as queries nor as
  * candidates; rows of target -1 all stay as distractors.  per_member 2 gives
- * one query-target pair per member with several rows, one distractor per
- * member with one, as in author-retrieval benchmarks with a query and a
- * target episode per author.  In the pooled protocol (per_member 0) a few
- * prolific members own most rows, so the random baseline is high and bounds
- * what any fingerprint can show against it: MRR <= 1, so a margin over random
- * of at most 1 / random (api-docs/linking.md).  fora_link_evaluate is
- * per_member 0.  EINVAL for per_member 1 or < 0; otherwise as above.
- * Time complexity: O(kappa * rows * dim + n).
+ * one query-target pair per member with several rows and one distractor per
+ * member with one, as in author-retrieval benchmarks with a query and a target
+ * episode per author.  In the pooled protocol (per_member 0) a few prolific
+ * members own most rows, so the random baseline is high and bounds what any
+ * fingerprint can show against it: MRR <= 1, so a margin over random of at
+ * most 1 / random.
+ *
+ * Sampled pool (max_rows > 0): when more rows than max_rows take part, whole
+ * members (all their rows; rows of target -1 one by one) are taken in a
+ * random order (seeded) while they fit, so that a large forum is measured on
+ * a sample of its members at a bounded cost; `sampled` says so, and the
+ * random baseline is that of the sample.
+ *
+ * Fitted views (fit): the sampled queries are split in two folds by their
+ * member (a seeded hash, so a member's rows share a fold).  On each fold the
+ * weights of every view are fitted to maximise that fold's MRR: time over the
+ * time components, context over the context components, both over all five
+ * started from each fitted ablation, so on its own fold it does at least as
+ * well as either.  Coordinate ascent over a grid of
+ * squared weights {0, 1/16 .. 16}; each query's candidate list is its best
+ * 50 other rows under each component and under the fixed combined view plus
+ * its best 32 positives; since those lists favour mixes, a fitted `both`
+ * that does not beat the better ablation when the fold's own queries are
+ * ranked exactly is replaced by it.  Each fold's weights then rank the other fold's
+ * queries exactly, so no query is scored with weights fitted on its own
+ * member.  Positives are the fold's own members' other rows - no link from
+ * outside the forum is used.  A fold with fewer than 20 queries: no fitting,
+ * fixed weights (fitted false).
+ *
+ * EINVAL for queries < 1, per_member 1 or < 0, max_rows < 0; ENOTFOUND when no row has a
+ * positive; ENOMEM.
+ * Time complexity: O(queries * rows * dim) flops (twice that when fitting)
+ * plus O(queries * rows) per component to select the candidates.  Memory:
+ * fp->n x dim floats, twice when the pool is balanced and fitted.
  */
-fora_err_t fora_link_evaluate_capped(const fora_link_fp_t *fp, const int32_t *target, int32_t kappa,
-                                     int32_t per_member, uint64_t seed, fora_link_eval_t *out,
-                                     fora_diag_t *diag) FORA_MUST_CHECK;
+fora_err_t fora_link_evaluate_ex(const fora_link_fp_t *fp, const int32_t *target,
+                                 const fora_link_eval_opts_t *opts, fora_link_eval_t *out,
+                                 fora_diag_t *diag) FORA_MUST_CHECK;
 
 /*
  * Synthetic sybils: a copy of s in which up to `count` members with at least

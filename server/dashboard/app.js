@@ -18,9 +18,13 @@ const FORUM_PANELS = [
   { id: "heatmap", title: "Activity heat map", route: "activity/heatmap", render: P.heatmap },
   { id: "profile", title: "Hour-of-day profile", route: "activity/profile", render: P.hourProfile },
   { id: "survival", title: "Member survival by group", route: "survival/members", render: P.survival },
+  { id: "linking", title: "Account linking: how far structure and timing go", route: "linking/eval", analysis: "linking", render: P.linkingEval, wide: true },
 ];
 // Panels without an analysis compute per request from the forum's data.
-const MEMBER_PANEL = { id: "member", title: "Member", route: "members/{member}", analysis: "keyplayers", render: P.member, wide: true };
+const MEMBER_PANELS = [
+  { id: "member", title: "Member", route: "members/{member}", analysis: "keyplayers", render: P.member, wide: true },
+  { id: "similar", title: "Similar accounts (leads for review)", route: "members/{member}/similar", analysis: "linking", render: P.similar, wide: true },
+];
 
 const $ = (sel) => document.querySelector(sel);
 let disposables = [];
@@ -141,7 +145,7 @@ async function show() {
     memberHref: (ext) => hrefFor({ forum, member: ext }),
     keep: (d) => disposables.push(d),
   };
-  const panels = view.member ? [MEMBER_PANEL] : FORUM_PANELS;
+  const panels = view.member ? MEMBER_PANELS : FORUM_PANELS;
   const nav = $("#nav");
   nav.hidden = false;
   nav.replaceChildren();

@@ -330,3 +330,49 @@ export async function member(body, view) {
                       el("th", { text: "percentile (composite)" }))),
     el("tbody", {}, ...rows)));
 }
+
+// ---- account linking ---------------------------------------------------------------
+
+const LINK_VIEWS = ["time", "context", "both"];
+
+// GET .../linking/eval (api-docs/linking.md): MRR per episode length, pooled and balanced, and sybils
+export async function linkingEval(body, view) {
+  const doc = await get(forumPath(view.forum, "linking", "eval"));
+  const rows = [];
+  const row = (what, pool, e) => {
+    const v = e.views || {};
+    const both = v.both ? v.both.mrr : null;
+    const rnd = e.random ? e.random.mrr : null;
+    rows.push(el("tr", { "data-pool": pool, "data-len": String(e.episode_len) },
+      el("td", { text: what }), el("td", { text: pool }), el("td", { text: fmt(e.rows) }),
+      ...LINK_VIEWS.map((k) => el("td", { class: k === "both" ? "best" : "", text: v[k] ? fmt(v[k].mrr) : "–" })),
+      el("td", { text: fmt(rnd) }),
+      el("td", { text: both !== null && rnd ? `${fmt(both / rnd)}×` : (e.reason || "–") })));
+  };
+  for (const e of doc.episodes) row(`${e.episode_len} posts`, "pooled", e);
+  for (const e of doc.episodes_balanced || []) row(`${e.episode_len} posts`, "balanced", e);
+  if (doc.sybils) row("whole history", "sybils", doc.sybils);
+  body.append(el("p", { class: "note", text: "Mean reciprocal rank of finding another episode by the same member, by fingerprint (time only, context only, both; weights fitted on the other half of the members), beside a random order. Balanced: at most two episodes per member. Sybils: members split in two at a random post. Similar accounts are leads for review, never identification." }),
+    el("table", { class: "linking-eval" },
+      el("thead", {}, el("tr", {}, ...["episode", "pool", "rows", "time", "context", "both", "random", "both ÷ random"].map((t) => el("th", { text: t })))),
+      el("tbody", {}, ...rows)));
+}
+
+const LINK_COMPONENTS = ["hour_of_week", "gaps", "session", "embedding", "category"];
+
+// GET .../members/{member}/similar: the member's closest accounts, with each component's cosine
+export async function similar(body, view) {
+  const doc = await get(forumPath(view.forum, "members", view.member, "similar"));
+  if (doc.reason) {
+    body.append(el("p", { class: "unavailable", text: `No fingerprint for ${doc.member.ext_id}: ${doc.reason}.` }));
+    return;
+  }
+  const rows = doc.items.map((it) => el("tr", {},
+    el("td", { text: fmt(it.rank) }), el("td", {}, memberLink(view, it.member.ext_id)),
+    el("td", { text: fmt(it.similarity) }),
+    ...LINK_COMPONENTS.map((c) => el("td", { text: fmt(it.components[c]) }))));
+  body.append(el("p", { class: "note", text: "Cosine similarity of whole posting histories from structure and timing alone, with each component's cosine so you can see why. Shared routines make different people similar: treat these as leads, never identification." }),
+    el("table", { class: "similar" },
+      el("thead", {}, el("tr", {}, ...["rank", "member", "similarity", ...LINK_COMPONENTS].map((t) => el("th", { text: t })))),
+      el("tbody", {}, ...rows)));
+}

@@ -97,6 +97,7 @@ async function main() {
       summary: f("summary"), keyplayers: f("members"), kpp: f("keyplayers"), disruption: f("disruption"),
       communities: f("communities"), network: f("graph"), trajectories: f("trajectories"),
       heatmap: f("activity/heatmap"), profile: f("activity/profile"), survival: f("survival/members"),
+      linking: f("linking/eval"),
     };
     const states = await page.$$eval("section.panel", (ss) => Object.fromEntries(ss.map((s) => [s.dataset.panel, s.dataset.state])));
     for (const [id, route] of Object.entries(expected)) {
@@ -179,6 +180,21 @@ async function main() {
       check(info.length === 1 && info[0].datasets > 0 && info[0].points.some((n) => n > 0), `${id} chart has data (${JSON.stringify(info)})`);
       check((await drawn(id)).every(Boolean), `${id} canvas drawn`);
     }
+    // account linking: one row per (pool, length) and the sybils, the API's MRR in the "both" column
+    if (routes.has(expected.linking)) {
+      const le = await api(`/v1/forums/${forum}/linking/eval`);
+      const lrows = await page.$$eval("#panel-linking tbody tr", (trs) => trs.map((tr) => ({
+        pool: tr.dataset.pool, len: Number(tr.dataset.len), cells: [...tr.children].map((td) => td.textContent) })));
+      check(lrows.length === le.episodes.length + le.episodes_balanced.length + (le.sybils ? 1 : 0),
+            `linking rows ${lrows.length}`);
+      const four = (v) => v.toLocaleString("en", { maximumSignificantDigits: 4 });
+      for (const [pool, list] of [["pooled", le.episodes], ["balanced", le.episodes_balanced]])
+        for (const e of list) {
+          const r = lrows.find((x) => x.pool === pool && x.len === e.episode_len);
+          check(r && e.views && r.cells[5] === four(e.views.both.mrr) && r.cells[6] === four(e.random.mrr),
+                `linking ${pool} L=${e.episode_len}: ${r && r.cells} vs ${e.views && e.views.both.mrr}`);
+        }
+    }
     check(problems.length === 0, `no console errors or failed requests on the dashboard:\n  ${problems.join("\n  ")}`);
 
     lap("before 9");
@@ -196,6 +212,14 @@ async function main() {
     const pr = mrows.find((r) => r[0] === "pagerank");
     check(pr && pr[2] === String(mdoc.ranks.pagerank) && pr[3].endsWith("%"), `member PageRank rank ${pr} vs ${mdoc.ranks.pagerank}`);
     check((await mpage.textContent("#panel-member")).includes(`${mdoc.member.composite_rank} of ${mdoc.ranks.of.toLocaleString("en")}`), "composite rank of N");
+    if (routes.has(f("members/{member}/similar"))) {
+      const sim = await api(`/v1/forums/${forum}/members/${encodeURIComponent(top)}/similar`);
+      check(await mpage.$eval("#panel-similar", (s) => s.dataset.state) === "ready", "similar-accounts panel ready");
+      const slinks = await mpage.$$eval("#panel-similar tbody tr td:nth-child(2) a", (as) => as.map((a) => a.textContent));
+      check(slinks.length === sim.items.length && slinks.length > 0 &&
+            JSON.stringify(slinks) === JSON.stringify(sim.items.map((it) => it.member.ext_id)),
+            `similar accounts = API order (${slinks} vs ${sim.items.map((it) => it.member.ext_id)})`);
+    }
     await mpage.screenshot({ path: path.join(shots, "member.png"), fullPage: true });
     // clicking a member in the table opens their page in place
     await page.click(`#panel-keyplayers tbody tr:first-child td:nth-child(2) a`);
@@ -213,7 +237,7 @@ async function main() {
     await epage.waitForSelector("body[data-ready=true]", { timeout: 30000 });
     const estates = await epage.$$eval("section.panel", (ss) => Object.fromEntries(ss.map((s) => [s.dataset.panel, s.dataset.state])));
     console.log("no-run forum panel states:", JSON.stringify(estates));
-    for (const id of ["summary", "keyplayers", "kpp", "disruption", "communities", "network"]) {
+    for (const id of ["summary", "keyplayers", "kpp", "disruption", "communities", "network", "linking"]) {
       check(estates[id] === "empty", `no-run forum: ${id} empty (${estates[id]})`);
       check((await epage.textContent(`#panel-${id}`)).includes(`fora recompute --forum ${empty}`), `no-run forum: ${id} says to recompute`);
     }

@@ -178,6 +178,7 @@ code=$(curl -s -o "$TMP/slow" -w '%{http_code}' --cacert "$TMP/cert.pem" "https:
 t1=$(date +%s.%N)
 [ "$code" = 503 ] || fail "a blocked statement gave $code: $(cat "$TMP/slow")"
 contains "$(cat "$TMP/slow")" "statement timeout"
+contains "$(cat "$TMP/slow")" '"code":"timeout"'
 python3 -c "import sys; d = $t1 - $t0; assert 0.9 < d < 4, d" || fail "the timeout took $(python3 -c "print($t1 - $t0)") s"
 wait "$lpid" || true
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/cert.pem" "https://127.0.0.1:$tport/v1/forums/beer/keyplayers?method=kpp_neg&limit=3")

@@ -262,6 +262,19 @@ static void test_evaluate_known(void)
     fora_link_fp_destroy(fp2);
 }
 
+/* the balanced pool with the fixed weights */
+static fora_err_t capped(const fora_link_fp_t *fp, int32_t kappa, int32_t per, uint64_t seed,
+                         fora_link_eval_t *ev, fora_diag_t *d)
+{
+    fora_link_eval_opts_t o;
+    fora_link_eval_opts_default(&o);
+    o.queries = kappa;
+    o.per_member = per;
+    o.fit = false;
+    o.seed = seed;
+    return fora_link_evaluate_ex(fp, NULL, &o, ev, d);
+}
+
 static void test_evaluate_capped(void)
 {
     fora_diag_t d = FORA_DIAG_INIT;
@@ -274,7 +287,7 @@ static void test_evaluate_capped(void)
     fora_link_fp_t *fp = hand_fp(deg, mem, 6);
     fora_link_eval_t ev, all;
     for (uint64_t seed = 1; seed <= 6; seed++) {
-        ASSERT_OK(fora_link_evaluate_capped(fp, NULL, 100, 2, seed, &ev, &d), &d);
+        ASSERT_OK(capped(fp, 100, 2, seed, &ev, &d), &d);
         ASSERT_EQ(ev.per_member, 2);
         ASSERT_EQ(ev.rows, 5);
         ASSERT_EQ(ev.candidates, 4);
@@ -285,13 +298,40 @@ static void test_evaluate_capped(void)
         ASSERT_NEAR(ev.random.mrr, 25.0 / 48.0, 1e-12);
     }
     /* a cap no member reaches is the pooled protocol, query sample included */
-    ASSERT_OK(fora_link_evaluate_capped(fp, NULL, 3, 3, 5, &ev, &d), &d);
+    ASSERT_OK(capped(fp, 3, 3, 5, &ev, &d), &d);
     ASSERT_OK(fora_link_evaluate(fp, NULL, 3, 5, &all, &d), &d);
     ASSERT_EQ(ev.rows, 6);
     ASSERT_EQ(all.rows, 6);
     ASSERT_NEAR(ev.view[FORA_LINK_VIEW_BOTH].mrr, all.view[FORA_LINK_VIEW_BOTH].mrr, 0);
     ASSERT_NEAR(ev.random.mrr, all.random.mrr, 0);
-    ASSERT_EQ(fora_link_evaluate_capped(fp, NULL, 10, 1, 1, &ev, &d), FORA_EINVAL);
+    /* at most 3 rows: whole members in a random order while they fit, so member 0 alone
+     * (3 rows, 3 queries) or members 1 and 2 (3 rows, member 1's 2 queries) */
+    fora_link_eval_opts_t mo;
+    fora_link_eval_opts_default(&mo);
+    mo.max_rows = 3;
+    mo.fit = false;
+    bool saw[2] = {false, false};
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        mo.seed = seed;
+        ASSERT_OK(fora_link_evaluate_ex(fp, NULL, &mo, &ev, &d), &d);
+        ASSERT(ev.sampled);
+        ASSERT_EQ(ev.rows, 3);
+        ASSERT_EQ(ev.candidates, 2);
+        ASSERT(ev.queries == 2 || ev.queries == 3);
+        saw[ev.queries - 2] = true;
+        /* m positives among 2 candidates: member 0's queries have 2 (rr 1), member 1's one */
+        ASSERT_NEAR(ev.random.mrr, ev.queries == 3 ? 1.0 : 0.75, 1e-12);
+    }
+    ASSERT(saw[0] && saw[1]);
+    mo.max_rows = 6;
+    ASSERT_OK(fora_link_evaluate_ex(fp, NULL, &mo, &ev, &d), &d);
+    ASSERT(!ev.sampled);
+    ASSERT_EQ(ev.rows, 6);
+    mo.max_rows = -1;
+    ASSERT_EQ(fora_link_evaluate_ex(fp, NULL, &mo, &ev, &d), FORA_EINVAL);
+    ASSERT(strstr(d.msg, "max_rows") != NULL);
+    fora_diag_clear(&d);
+    ASSERT_EQ(capped(fp, 10, 1, 1, &ev, &d), FORA_EINVAL);
     ASSERT(strstr(d.msg, "rows per member") != NULL);
     fora_diag_clear(&d);
     fora_link_fp_destroy(fp);

@@ -323,6 +323,25 @@ static void test_load_errors(void)
     fora_snapshot_destroy(s);
 }
 
+/* fora_db_check maps SQLSTATEs: undefined table -> ESCHEMA, query_canceled -> ETIMEOUT */
+static void test_db_check_codes(void)
+{
+    fora_diag_t d = FORA_DIAG_INIT;
+    ASSERT_EQ(fora_db_exec(conn, "SELECT * FROM no_such_table", &d), FORA_ESCHEMA);
+    ASSERT(strstr(d.msg, "no_such_table") != NULL);
+    fora_diag_clear(&d);
+    ASSERT_EQ(fora_db_exec(conn, "SELECT 1 / 0", &d), FORA_EDB);
+    ASSERT(strstr(d.msg, "division by zero") != NULL);
+    fora_diag_clear(&d);
+    exec_ok("SET statement_timeout = '50ms'");
+    ASSERT_EQ(fora_db_exec(conn, "SELECT pg_sleep(2)", &d), FORA_ETIMEOUT);
+    ASSERT(strstr(d.msg, "statement timeout") != NULL);
+    exec_ok("RESET statement_timeout");
+    ASSERT_EQ(fora_err_http_status(FORA_ETIMEOUT), 503);
+    ASSERT_STR_EQ(fora_err_api_code(FORA_ETIMEOUT), "timeout");
+    ASSERT_EQ(fora_err_exit_code(FORA_ETIMEOUT), 17);
+}
+
 static void test_lookup(void)
 {
     fora_diag_t d = FORA_DIAG_INIT;
@@ -359,6 +378,7 @@ int main(void)
     FORA_RUN(test_other_and_empty);
     FORA_RUN(test_time_edges);
     FORA_RUN(test_load_errors);
+    FORA_RUN(test_db_check_codes);
     FORA_RUN(test_lookup);
     PQfinish(conn);
     return 0;
