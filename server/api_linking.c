@@ -5,6 +5,7 @@
  * (api-docs/linking.md).
  */
 #include "api_internal.h"
+#include "api_linking_cross.h"
 
 /* The forum and the run of this file's analysis (404 answered when missing). */
 static bool forum_run(fora__api_ctx_t *ctx, char *forum, char *run)
@@ -55,6 +56,11 @@ static void h_eval(fora__api_ctx_t *ctx)
 /* GET /v1/forums/{forum}/members/{member}/similar: {member} is the ext_id. */
 static void h_similar(fora__api_ctx_t *ctx)
 {
+    /* ?other=B: the member's most similar accounts in forum B (api_linking_cross.c) */
+    if (fora__api_param(ctx->req, "other") != NULL) {
+        fora__api_linking_similar_other(ctx);
+        return;
+    }
     static const char *const known[] = {"run", NULL};
     char forum[24], run[24];
     if (!fora__api_only_params(ctx, known) || !forum_run(ctx, forum, run)) return;
@@ -79,5 +85,7 @@ static void h_similar(fora__api_ctx_t *ctx)
 const fora__api_route_t fora__api_routes_linking[] = {
     {"/v1/forums/{forum}/linking/eval", h_eval, true, NULL, FORA_ROLE_READ},
     {"/v1/forums/{forum}/members/{member}/similar", h_similar, true, NULL, FORA_ROLE_READ},
+    {"/v1/forums/{forum}/linking/candidates", fora__api_linking_candidates, true, NULL,
+     FORA_ROLE_READ},
     {NULL, NULL, false, NULL, FORA_ROLE_NONE},
 };

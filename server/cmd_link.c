@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cmd_link_pairs.h"
 #include "fora/linking.h"
 #include "fora/snapshot_load.h"
 #include "fora/tzmap_load.h"
@@ -29,6 +30,7 @@ static const char link_usage[] =
     "Usage: fora link eval --forum NAME [--episode-len L[,L...]] [--queries K] [--seed S]\n"
     "                      [--sybils N]\n"
     "       fora link similar --forum NAME --member EXT_ID [--k K] [--view VIEW] [--seed S]\n"
+    "       fora link pairs --forum A --other B [...]   (across forums; fora link pairs --help)\n"
     "Account linking from structure and timing only (api-docs/linking.md).\n"
     "eval: retrieval of another episode by the same member, as in Maneriker et al.\n"
     "(2021): MRR, recall@10 and mean rank of the time-only, context-only and\n"
@@ -362,8 +364,10 @@ int fora_cmd_link(int argc, char **argv)
     }
     fora_dbconf_from_env(&cli.db);
     const char *sub = argv[1];
+    if (strcmp(sub, "pairs") == 0) return fora_cmd_link_pairs(argc - 1, argv + 1);
     if (strcmp(sub, "eval") != 0 && strcmp(sub, "similar") != 0)
-        return fora_cli_usage_error("link", "unknown subcommand \"%s\" (eval or similar)", sub);
+        return fora_cli_usage_error("link", "unknown subcommand \"%s\" (eval, similar or pairs)",
+                                    sub);
     argc--;
     argv++;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -32,7 +32,8 @@ static const struct {
     {"worker", fora_cmd_worker, "run queued recompute jobs"},
     {"trajectories", fora_cmd_trajectories,
      "group-based trajectory models of a members x periods count CSV"},
-    {"link", fora_cmd_link, "link accounts by structure and timing: evaluation, similar members"},
+    {"link", fora_cmd_link,
+     "link accounts by structure and timing: evaluation, similar members, pairs across forums"},
 };
 
 static void usage(FILE *out)

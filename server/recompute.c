@@ -155,12 +155,15 @@ fora_err_t fora__copy_send(PGconn *conn, const char *copy_sql, fora__copy_buf_t 
 /* ---- the run ----------------------------------------------------------------- */
 
 /* The steps, in the order they run and store; summary always runs. */
+/* clang-format off */
 static const fora__run_step_t *const steps[] = {
     &fora__run_step_summary,
     &fora__run_step_keyplayers,
     &fora__run_step_trajectories,
     &fora__run_step_linking,
+    &fora__run_step_linking_cross, /* only with link_with: wanted() */
 };
+/* clang-format on */
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
 void fora_recompute_opts_init(fora_recompute_opts_t *o)
@@ -182,7 +185,8 @@ const char *const fora_recompute_option_names[] = {
     "seed", "only", "from", "to", "reply_rule", "weights", "staff_labels", "kpp_k", "repetitions",
     /* fora_traj_opts_set()'s names with "traj_" */
     "traj_period", "traj_time", "traj_model", "traj_zero_order", "traj_order", "traj_kmin",
-    "traj_kmax", "traj_starts", "traj_min_share", "traj_exposure", "traj_labels", NULL};
+    "traj_kmax", "traj_starts", "traj_min_share", "traj_exposure", "traj_labels", "link_with",
+    NULL};
 
 static bool parse_ll(const char *s, long long min, long long max, long long *out)
 {
@@ -241,6 +245,11 @@ fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, c
             return fora_diag_set(diag, FORA_EINVAL,
                                  "repetitions must be a whole number from 1 to 1000");
         o->kp.disruption.repetitions = (int32_t)v;
+    } else if (strcmp(name, "link_with") == 0) {
+        if (value[0] == '\0' || strlen(value) > 200)
+            return fora_diag_set(diag, FORA_EINVAL,
+                                 "link_with must be another forum's name or id (1-200 characters)");
+        o->link_with = value;
     } else if (strncmp(name, "traj_", 5) == 0) {
         return fora_traj_opts_set(&o->traj, name, value, diag);
     } else {
@@ -252,6 +261,12 @@ fora_err_t fora_recompute_opts_set(fora_recompute_opts_t *o, const char *name, c
 const char *fora_recompute_step_name(size_t i)
 {
     return i < NSTEPS ? steps[i]->name : NULL;
+}
+
+/* Whether the options ask for step s at all: linking_cross only with link_with. */
+static bool wanted(const fora__run_step_t *s, const fora_recompute_opts_t *opts)
+{
+    return s != &fora__run_step_linking_cross || opts->link_with != NULL;
 }
 
 /* Whether `name` is in the comma-separated list `only` (NULL: every step). */
@@ -350,7 +365,7 @@ fora_err_t fora_recompute_forum(PGconn *conn, int64_t forum_id, const fora_recom
         goto out;
     }
     for (size_t i = 0; i < NSTEPS; i++) {
-        on[i] = in_list(opts->only, steps[i]->name);
+        on[i] = in_list(opts->only, steps[i]->name) && wanted(steps[i], opts);
         if (!on[i]) continue;
         json_array_append_new(analyses, json_string(steps[i]->name));
         if (steps[i]->params) steps[i]->params(opts, params);

@@ -48,6 +48,7 @@ extern const fora__run_step_t fora__run_step_summary;
 extern const fora__run_step_t fora__run_step_keyplayers;
 extern const fora__run_step_t fora__run_step_trajectories;
 extern const fora__run_step_t fora__run_step_linking;
+extern const fora__run_step_t fora__run_step_linking_cross; /* run_linking_cross.c */
 
 /* ---- helpers for store() ---------------------------------------------------- */
 

@@ -49,6 +49,8 @@ typedef struct fora_recompute_opts {
     } kp; /* the keyplayers analysis (api-docs/keyplayers.md) */
     fora_traj_opts_t
         traj; /* the trajectories analysis; seed is the run's (api-docs/trajectories.md) */
+    const char *link_with; /* the linking_cross analysis: the other forum (name or id); NULL: none
+                              (api-docs/linking.md, "Across forums") */
 } fora_recompute_opts_t;
 
 /* Member status labels that count as staff in role validation, by default. */
@@ -71,8 +73,9 @@ extern const char *const fora_recompute_option_names[];
  * and the trajectories options traj_NAME for each NAME of
  * fora_traj_opts_set() (traj_period, traj_time, traj_model, traj_zero_order,
  * traj_order, traj_kmin, traj_kmax, traj_starts, traj_min_share,
- * traj_exposure, traj_labels).
- * String values (only, staff_labels) are kept by pointer: value must
+ * traj_exposure, traj_labels), and link_with (another forum's name or id, for the
+ * linking_cross analysis; checked when the run computes).
+ * String values (only, staff_labels, link_with) are kept by pointer: value must
  * outlive o.  EINVAL naming the option and the accepted values otherwise;
  * EINVAL for from >= to once both are set.
  */

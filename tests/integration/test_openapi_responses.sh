@@ -12,6 +12,17 @@ fresh_db fora_t_openapi
 expect_exit 0 "$fora" migrate --quiet
 expect_exit 0 "$fora" import --quiet --forum beer "$FORA_SOURCE_DIR/server/sample/beer"
 expect_exit 0 "$fora" recompute --quiet --forum beer --seed 7
+# a second forum for the cross-forum routes (linking_cross, run option link_with)
+mkdir -p "$TMP/tiny"
+printf 'name,source,timezone\ntiny,test,UTC\n' >"$TMP/tiny/forum.csv"
+printf 'board_id,parent_id,category\nb1,,tag\n' >"$TMP/tiny/boards.csv"
+printf 'member_id,pseudonym,registered_at,status,banned_at\nu1,,,,\nu2,,,,\n' >"$TMP/tiny/members.csv"
+printf 'thread_id,board_id,starter_id,created_at\nt1,b1,u1,2030-01-07T01:00:00\n' >"$TMP/tiny/threads.csv"
+{ echo 'post_id,thread_id,author_id,created_at,reply_to'
+  for d in 07 14 21 28; do printf 'a%s,t1,u1,2030-01-%sT01:00:00,\nb%s,t1,u2,2030-01-%sT13:00:00,\n' $d $d $d $d; done
+} >"$TMP/tiny/posts.csv"
+expect_exit 0 "$fora" import --quiet "$TMP/tiny"
+expect_exit 0 "$fora" recompute --quiet --forum beer --seed 7 --only linking_cross --link-with tiny
 expect_exit 0 "$fora" token create --name reader
 read_token=$OUT
 expect_exit 0 "$fora" token create --name ops --role admin
