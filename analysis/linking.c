@@ -20,6 +20,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "fora/idmap.h"
+#include "linking_internal.h"
 
 const char *const fora_link_comp_names[FORA_LINK_NCOMP] = {"hour_of_week", "gaps", "session",
                                                            "embedding", "category"};
@@ -847,7 +848,7 @@ static int gap_bin(int64_t g)
 }
 
 /* Normalises v[0..n) to unit length; false (and v zeroed) when it is zero. */
-static bool unit(double *v, int n)
+bool fora__link_unit(double *v, int n)
 {
     double ss = 0;
     for (int i = 0; i < n; i++)
@@ -1199,7 +1200,7 @@ fora_err_t fora_link_fingerprints_with(const fora_snapshot_t *s, const fora_link
             fp->nposts[r] = (int32_t)len;
             for (int c = 0; c < FORA_LINK_NCOMP; c++) {
                 if (c == FORA_LINK_SESSION) continue;
-                unit(row + fp->off[c], fp->off[c + 1] - fp->off[c]);
+                fora__link_unit(row + fp->off[c], fp->off[c + 1] - fp->off[c]);
             }
             float *x = fp->x + (size_t)r * dim;
             for (int k = 0; k < dim; k++)
@@ -1261,7 +1262,7 @@ fora_err_t fora_link_fingerprints_with(const fora_snapshot_t *s, const fora_link
                     for (int k = 0; k < n; k++)
                         v[k] -= mean[fp->off[c] + k];
             }
-            if (!unit(v, n)) fp->zero_mask[i] |= (uint8_t)(1u << c);
+            if (!fora__link_unit(v, n)) fp->zero_mask[i] |= (uint8_t)(1u << c);
         }
         for (int k = 0; k < dim; k++)
             x[k] = (float)row[k];
@@ -1670,6 +1671,17 @@ out:
     return err;
 }
 
+fora_err_t fora__link_copy_boards(fora_snapshot_t *ns, const fora_snapshot_t *s, fora_diag_t *diag)
+{
+    fora_err_t err = FORA_OK;
+    for (int32_t b = 0; b < s->boards.n && err == FORA_OK; b++)
+        err = fora_snapshot_add_board(ns, s->boards.id[b], fora_snapshot_board_ext(s, b),
+                                      s->boards.parent[b] >= 0 ? s->boards.id[s->boards.parent[b]]
+                                                               : FORA_ID_NONE,
+                                      fora_snapshot_board_category(s, b), diag);
+    return err;
+}
+
 /* ---------------------------------------------------------------------- */
 /* synthetic sybils                                                         */
 /* ---------------------------------------------------------------------- */
@@ -1679,7 +1691,7 @@ fora_err_t fora_link_sybil_split(const fora_snapshot_t *s, int32_t count, int32_
                                  int32_t *npairs, fora_diag_t *diag)
 {
     fora_err_t err = FORA_OK;
-    const int32_t M = s->members.n, T = s->threads.n, B = s->boards.n, P = s->posts.n;
+    const int32_t M = s->members.n, T = s->threads.n, P = s->posts.n;
     int32_t *npost = NULL, *elig = NULL, *chosen = NULL, *split_at = NULL, *newm = NULL,
             *pos = NULL, *pairs = NULL;
     int64_t *new_id = NULL;
@@ -1741,12 +1753,7 @@ fora_err_t fora_link_sybil_split(const fora_snapshot_t *s, int32_t count, int32_
     if ((err = fora_snapshot_create(s->forum.id, s->forum.name, s->forum.timezone,
                                     s->forum.data_version, &ns, diag)) != FORA_OK)
         goto out;
-    for (int32_t b = 0; b < B; b++)
-        if ((err = fora_snapshot_add_board(
-                 ns, s->boards.id[b], fora_snapshot_board_ext(s, b),
-                 s->boards.parent[b] >= 0 ? s->boards.id[s->boards.parent[b]] : FORA_ID_NONE,
-                 fora_snapshot_board_category(s, b), diag)) != FORA_OK)
-            goto out;
+    if ((err = fora__link_copy_boards(ns, s, diag)) != FORA_OK) goto out;
     for (int32_t m = 0; m < M; m++)
         if ((err = fora_snapshot_add_member(
                  ns, s->members.id[m], fora_snapshot_member_ext(s, m), s->members.registered_at[m],

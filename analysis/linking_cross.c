@@ -14,6 +14,8 @@
 
 #include <gsl/gsl_cblas.h>
 
+#include "linking_internal.h"
+
 const char *const fora_link_cross_view_names[FORA_LINK_CROSS_NVIEWS] = {"time", "time_category"};
 
 fora_link_view_t fora_link_cross_view_get(fora_link_cross_view_id_t v)
@@ -72,20 +74,6 @@ void fora_link_cross_destroy(fora_link_cross_t *c)
 }
 
 /* Normalises v[0..n); false (and zeroed) when it is zero. */
-static bool unit_f(double *v, int n)
-{
-    double ss = 0;
-    for (int i = 0; i < n; i++)
-        ss += v[i] * v[i];
-    if (!(ss > 1e-24)) {
-        memset(v, 0, (size_t)n * sizeof(*v));
-        return false;
-    }
-    double sc = 1.0 / sqrt(ss);
-    for (int i = 0; i < n; i++)
-        v[i] *= sc;
-    return true;
-}
 
 /* Posts per category index of s (size s->categories.n). */
 static int64_t *category_counts(const fora_snapshot_t *s)
@@ -395,7 +383,7 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
             }
         }
         for (int32_t r = 0; r < n; r++)
-            unit_f(X + (size_t)r * dim + fp->off[FORA_LINK_CATEGORY], c->nshared);
+            fora__link_unit(X + (size_t)r * dim + fp->off[FORA_LINK_CATEGORY], c->nshared);
     }
     /* centring (the session is standardised within each forum already) */
     mean = calloc((size_t)dim, sizeof(*mean));
@@ -418,7 +406,7 @@ fora_err_t fora_link_cross_compute(const fora_snapshot_t *a, const fora_snapshot
     for (int32_t r = 0; r < n; r++) {
         double *x = X + (size_t)r * dim;
         for (int cc = 0; cc < FORA_LINK_NCOMP; cc++)
-            if (!unit_f(x + fp->off[cc], fp->off[cc + 1] - fp->off[cc]))
+            if (!fora__link_unit(x + fp->off[cc], fp->off[cc + 1] - fp->off[cc]))
                 fp->zero_mask[r] |= (uint8_t)(1u << cc);
         for (int k = 0; k < dim; k++)
             fp->x[(size_t)r * dim + k] = (float)x[k];
@@ -759,17 +747,6 @@ out:
 /* synthetic migration                                                      */
 /* ---------------------------------------------------------------------- */
 
-static fora_err_t add_boards(fora_snapshot_t *ns, const fora_snapshot_t *s, fora_diag_t *diag)
-{
-    fora_err_t err = FORA_OK;
-    for (int32_t b = 0; b < s->boards.n && err == FORA_OK; b++)
-        err = fora_snapshot_add_board(ns, s->boards.id[b], fora_snapshot_board_ext(s, b),
-                                      s->boards.parent[b] >= 0 ? s->boards.id[s->boards.parent[b]]
-                                                               : FORA_ID_NONE,
-                                      fora_snapshot_board_category(s, b), diag);
-    return err;
-}
-
 fora_err_t fora_link_migration_split(const fora_snapshot_t *s, int64_t cut, fora_snapshot_t **a,
                                      fora_snapshot_t **b, int32_t **pair_b, int32_t *npairs,
                                      fora_diag_t *diag)
@@ -824,7 +801,7 @@ fora_err_t fora_link_migration_split(const fora_snapshot_t *s, int64_t cut, fora
     if ((err = fora_snapshot_create(s->forum.id, name, s->forum.timezone, s->forum.data_version,
                                     &sa, diag)) != FORA_OK)
         goto out;
-    if ((err = add_boards(sa, s, diag)) != FORA_OK) goto out;
+    if ((err = fora__link_copy_boards(sa, s, diag)) != FORA_OK) goto out;
     int32_t na = 0;
     for (int32_t m = 0; m < M; m++) {
         ia[m] = -1;
@@ -860,7 +837,7 @@ fora_err_t fora_link_migration_split(const fora_snapshot_t *s, int64_t cut, fora
     if ((err = fora_snapshot_create(s->forum.id + 1, name, s->forum.timezone, s->forum.data_version,
                                     &sb, diag)) != FORA_OK)
         goto out;
-    if ((err = add_boards(sb, s, diag)) != FORA_OK) goto out;
+    if ((err = fora__link_copy_boards(sb, s, diag)) != FORA_OK) goto out;
     int32_t nb = 0;
     for (int32_t m = 0; m < M; m++) {
         ib[m] = -1;
