@@ -147,6 +147,7 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
     fora_snapshot_t *s = NULL, *ns = NULL;
     fora_tzmap_t *tz = NULL;
     fora_link_fp_t *fp = NULL;
+    fora_link_context_t *lctx = NULL;
     int32_t *pair = NULL, *target = NULL;
     json_t *doc = NULL, *eps = NULL;
     int rc = 0;
@@ -156,6 +157,8 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
     fora_link_opts_default(&o);
     o.seed = seed;
     o.tz = tz;
+    /* one embedding for every length, as the recompute step */
+    if (fora_link_context_compute(s, &o, &lctx, &diag) != FORA_OK) goto fail;
     doc = json_pack("{s:s, s:s, s:I, s:i, s:i, s:i, s:[]}", "forum", s->forum.name, "timezone",
                     s->forum.timezone, "seed", (json_int_t)seed, "queries_requested", kappa,
                     "members", s->members.n, "posts", s->posts.n, "episodes");
@@ -163,7 +166,7 @@ static int link_eval(const fora_cli_t *cli, const char *forum, const int *L, int
     eps = json_object_get(doc, "episodes");
     for (int i = 0; i < nL; i++) {
         o.episode_len = L[i];
-        if (fora_link_fingerprints(s, &o, &fp, &diag) != FORA_OK) goto fail;
+        if (fora_link_fingerprints_with(s, &o, lctx, &fp, &diag) != FORA_OK) goto fail;
         fora_link_eval_t ev;
         json_t *e;
         fora_link_eval_opts_t eo = {.queries = kappa, .per_member = 0, .fit = true, .seed = seed};
@@ -234,6 +237,7 @@ fail:
 out:
     json_decref(doc);
     fora_link_fp_destroy(fp);
+    fora_link_context_destroy(lctx);
     free(pair);
     free(target);
     fora_snapshot_destroy(ns);
