@@ -456,10 +456,7 @@ static fora_err_t pairbuf_add(pairbuf_t *b, uint32_t x, uint32_t y, fora_diag_t 
  */
 static inline uint64_t splitmix64(uint64_t *st)
 {
-    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return fora_hash_u64(*st += 0x9e3779b97f4a7c15ULL);
 }
 
 /* Uniform in [0, n), n >= 1, without bias (Lemire 2019, multiply and reject). */

@@ -15,6 +15,8 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort_float.h>
 
+#include "fora/idmap.h"
+
 /* ---------------------------------------------------------------------- */
 /* evaluation                                                               */
 /* ---------------------------------------------------------------------- */
@@ -323,10 +325,9 @@ fora_err_t fora_link_evaluate(const fora_link_fp_t *fp, const int32_t *target, i
 /* the fold (0 or 1) of a key: a seeded hash, so each member's rows share one */
 static int fold_of(int32_t key, uint64_t seed)
 {
-    uint64_t z = (uint64_t)(uint32_t)key + seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (int)((z ^ (z >> 31)) & 1u);
+    return (int)(fora_hash_u64((uint64_t)(uint32_t)key + seed * 0x9e3779b97f4a7c15ULL +
+                               0x632be59bd9b4e019ULL) &
+                 1u);
 }
 
 /* expected rank of query qi's first positive in score row s (rows 0..n) */
