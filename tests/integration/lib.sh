@@ -1,6 +1,8 @@
 # tests/integration/lib.sh - shared helpers of the integration scripts.
 # Each script gets FORA_BIN, FORA_SOURCE_DIR and FORA_TEST_DATABASE_URL from ctest.
 set -euo pipefail
+# a command that stops the test under set -e says which one and where
+trap 'echo "FAIL: ${BASH_SOURCE[0]:-?}:$LINENO: exit $? from: $BASH_COMMAND" >&2' ERR
 
 : "${FORA_BIN:?run through ctest}"
 : "${FORA_SOURCE_DIR:?run through ctest}"
